@@ -1,0 +1,50 @@
+"""errorrules: office work-error rules as data — classify incidents, decide consequences, explain.
+
+>>> import errorrules
+>>> rules = errorrules.load("rulesets/party-office")          # doctest: +SKIP
+>>> decision = rules.decide(incident)                          # doctest: +SKIP
+>>> print(decision.explain(lang="zh"))                         # doctest: +SKIP
+"""
+
+from ._api import ENGINES, Ruleset, load
+from ._decision import (
+    Decision,
+    FactorOutcome,
+    MatchedError,
+    PersonConsequence,
+    Responsibility,
+    TraceEvent,
+)
+from ._errors import (
+    EngineError,
+    EngineUnavailable,
+    ErrorrulesError,
+    IncidentError,
+    Problem,
+    RulesetError,
+)
+from ._location import Location
+from ._schema import RULESET_FILE_SCHEMA
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENGINES",
+    "RULESET_FILE_SCHEMA",
+    "Decision",
+    "EngineError",
+    "EngineUnavailable",
+    "ErrorrulesError",
+    "FactorOutcome",
+    "IncidentError",
+    "Location",
+    "MatchedError",
+    "PersonConsequence",
+    "Problem",
+    "Responsibility",
+    "Ruleset",
+    "RulesetError",
+    "TraceEvent",
+    "__version__",
+    "load",
+]

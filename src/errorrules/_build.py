@@ -1,0 +1,791 @@
+"""Validate a ruleset folder and build its model: every problem collected, then one error.
+
+Stages: read files → compose YAML → check each file against the schema → merge sections →
+resolve references, parse conditions, check the schedule → :class:`RulesetModel`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import itertools
+import os
+import zoneinfo
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from . import _conditions as cond
+from ._errors import Problem, RulesetError
+from ._location import Location
+from ._model import (
+    Allocation,
+    Consequence,
+    Effect,
+    ErrorDefinition,
+    Factor,
+    FieldSpec,
+    Label,
+    Level,
+    Role,
+    RulesetMeta,
+    RulesetModel,
+    SeverityRule,
+    SourceRef,
+)
+from ._schema import REQUIRED_SECTIONS, RULESET_FILE_SCHEMA, SECTIONS, iter_problems
+from ._suggest import did_you_mean
+from ._yaml import Node, load_file
+
+#: durable-rules refuses more than 252 fields per message; we keep headroom for derived ones.
+MAX_FIELDS = 200
+SAFE_INT = 2**53
+
+
+def ruleset_files(root: Path) -> list[Path]:
+    """The YAML files that make up a ruleset folder (scenario files under tests/ excluded)."""
+    return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def build(path: str | os.PathLike[str]) -> RulesetModel:
+    """Load and validate the ruleset folder (or single file) at ``path``."""
+    root = Path(path)
+    if root.is_dir():
+        files = ruleset_files(root)
+        if not files:
+            raise RulesetError(
+                [
+                    Problem(
+                        "ruleset.empty",
+                        "no .yaml files in the folder",
+                        Location(_display(root), 0, 0),
+                    )
+                ]
+            )
+    elif root.is_file():
+        files = [root]
+    else:
+        raise FileNotFoundError(f"no ruleset at {str(root)!r}")
+    problems: list[Problem] = []
+    digest = hashlib.sha256()
+    sections: dict[str, tuple[Node, str]] = {}
+    for f in files:
+        display = _display(f)
+        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        node, found = load_file(str(f), display)
+        problems += found
+        if node is None:
+            continue
+        if node.kind != "map":
+            problems.append(
+                Problem(
+                    "ruleset.bad_type",
+                    "a ruleset file is a mapping of sections",
+                    node.loc,
+                    (),
+                    "a mapping",
+                    node.describe(),
+                )
+            )
+            continue
+        problems += iter_problems(node, RULESET_FILE_SCHEMA)
+        for key, child in node.value.items():
+            if key not in SECTIONS:
+                continue
+            if key in sections:
+                first = sections[key][0].loc
+                problems.append(
+                    Problem(
+                        "ruleset.duplicate_section",
+                        f"section {key!r} is already defined at {first}",
+                        node.keys[key],
+                        (key,),
+                    )
+                )
+                continue
+            sections[key] = (child, display)
+    anchor = Location(_display(files[0]), 1, 1)
+    for req in REQUIRED_SECTIONS:
+        if req not in sections:
+            problems.append(
+                Problem(
+                    "ruleset.missing_section",
+                    f"no file defines section {req!r}",
+                    anchor,
+                    (),
+                    f"a top-level {req!r} section",
+                    "nothing",
+                )
+            )
+    builder = _Builder(problems)
+    model = builder.build({k: v[0] for k, v in sections.items()}, digest.hexdigest(), root, files)
+    if builder.problems or model is None:
+        raise RulesetError(builder.problems)
+    return model
+
+
+def _get(node: Node | None, key: str) -> Node | None:
+    if node is None or node.kind != "map":
+        return None
+    return node.value.get(key)  # type: ignore[no-any-return]
+
+
+def _scalar(node: Node | None, typ: type | tuple[type, ...], default: Any = None) -> Any:
+    if node is None or node.kind != "scalar" or not isinstance(node.value, typ):
+        return default
+    if isinstance(node.value, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,)):
+        return default
+    return node.value
+
+
+def _items(node: Node | None) -> list[Node]:
+    return list(node.value) if node is not None and node.kind == "seq" else []
+
+
+def _label(node: Node | None) -> Label:
+    zh = _scalar(_get(node, "zh"), str, "")
+    en = _scalar(_get(node, "en"), str, "")
+    return Label(zh, en)
+
+
+def _decimal(node: Node | None) -> Decimal | None:
+    if node is None or node.kind != "scalar" or isinstance(node.value, bool):
+        return None
+    if not isinstance(node.value, int | float | str):
+        return None
+    try:
+        # The raw text, never the float: 0.1 stays exactly 0.1.
+        value = Decimal(node.raw if isinstance(node.value, float) else str(node.value))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+class _Builder:
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.fields: dict[str, FieldSpec] = {}
+        self.ftypes: dict[str, cond.FieldType] = {}
+
+    def fail(
+        self,
+        code: str,
+        msg: str,
+        node: Node | Location,
+        path: tuple[str | int, ...] = (),
+        expected: str | None = None,
+        got: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        loc = node if isinstance(node, Location) else node.loc
+        self.problems.append(Problem(code, msg, loc, path, expected, got, suggestion))
+
+    def ref(
+        self, node: Node | None, known: Iterable[str], what: str, path: tuple[str | int, ...]
+    ) -> str | None:
+        """Resolve a reference to a declared key; report it with a did-you-mean if unknown."""
+        value = _scalar(node, str)
+        if value is None or node is None:
+            return None
+        pool = list(known)
+        if value not in pool:
+            self.fail(
+                "ruleset.undefined",
+                f"undefined {what} {value!r}",
+                node,
+                path,
+                f"one of {', '.join(pool) or '(none declared)'}",
+                repr(value),
+                did_you_mean(value, pool),
+            )
+            return None
+        return str(value)
+
+    def condition(
+        self, node: Node | None, path: tuple[str | int, ...]
+    ) -> tuple[cond.Condition, str]:
+        text = _scalar(node, str)
+        if text is None or node is None:
+            return cond.Const(False), ""
+        loc = node.loc
+        if node.raw and node.raw == text:
+            start = loc
+        else:
+            # A quoted scalar: the text starts one column after the quote.
+            start = Location(loc.file, loc.line, loc.col + 1)
+        parsed, found = cond.parse(text, self.ftypes, start, path)
+        self.problems += found
+        return parsed, text
+
+    def unique(self, items: list[Node], key: str, what: str, path: str) -> dict[str, Node]:
+        seen: dict[str, Node] = {}
+        for i, item in enumerate(items):
+            knode = _get(item, key)
+            value = _scalar(knode, str)
+            if value is None or knode is None:
+                continue
+            if value in seen:
+                self.fail(
+                    "ruleset.duplicate",
+                    f"duplicate {what} {value!r} (first at {seen[value].loc})",
+                    knode,
+                    (path, i, key),
+                )
+            else:
+                seen[value] = knode
+        return seen
+
+    # ------------------------------------------------------------------ sections
+
+    def build(
+        self, s: dict[str, Node], sha: str, root: Path, files: list[Path]
+    ) -> RulesetModel | None:
+        meta = self.meta(s.get("ruleset"))
+        self.incident(s.get("incident"))
+        id_field = _scalar(_get(s.get("incident"), "id_field"), str)
+        areas = self.areas(s.get("areas"))
+        severity = self.scale(s.get("severity"), "levels", "severity")
+        measures = self.scale(s.get("measures"), "scale", "measures")
+        sev_keys = [lv.key for lv in severity]
+        mes_keys = [m.key for m in measures]
+        errors = self.errors(s.get("errors"), areas, sev_keys)
+        factors = self.factors(s.get("factors"), mes_keys)
+        roles = self.roles(s.get("roles"))
+        role_keys = [r.key for r in roles]
+        allocations = self.allocations(s.get("responsibility"), role_keys)
+        consequences = self.consequences(
+            s.get("consequences"), severity, role_keys, mes_keys, s.get("consequences")
+        )
+        if meta is None:
+            return None
+        return RulesetModel(
+            meta=meta,
+            fields=tuple(self.fields.values()),
+            id_field=id_field,
+            areas=tuple((k, v) for k, v in areas.items()),
+            severity=tuple(severity),
+            measures=tuple(measures),
+            errors=tuple(errors),
+            factors=tuple(factors),
+            roles=tuple(roles),
+            allocations=tuple(allocations),
+            consequences=tuple(consequences),
+            sha256=sha,
+            root=str(root),
+            files=tuple(_display(f) for f in files),
+            stable_names=tuple(
+                (_display(f), f"{f.parent.name}/{f.name}" if root.is_dir() else f.name)
+                for f in files
+            ),
+        )
+
+    def meta(self, node: Node | None) -> RulesetMeta | None:
+        if node is None or node.kind != "map":
+            return None
+        tz = _scalar(_get(node, "timezone"), str)
+        tznode = _get(node, "timezone")
+        if tz is not None and tznode is not None:
+            try:
+                zoneinfo.ZoneInfo(tz)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.fail(
+                    "ruleset.bad_value",
+                    f"unknown time zone {tz!r}",
+                    tznode,
+                    ("ruleset", "timezone"),
+                    "an IANA zone such as Asia/Shanghai",
+                    repr(tz),
+                    did_you_mean(tz, zoneinfo.available_timezones()),
+                )
+                tz = None
+        eff = _scalar(_get(node, "effective"), object)
+        if isinstance(eff, str):
+            try:
+                eff = _dt.date.fromisoformat(eff)
+            except ValueError:
+                eff = None
+        if not isinstance(eff, _dt.date) or isinstance(eff, _dt.datetime):
+            eff = None
+        sources = tuple(
+            SourceRef(
+                _scalar(_get(n, "id"), str, ""),
+                _scalar(_get(n, "title"), str, ""),
+                _scalar(_get(n, "url"), str),
+                _scalar(_get(n, "note"), str),
+            )
+            for n in _items(_get(node, "sources"))
+        )
+        rid = _scalar(_get(node, "id"), str)
+        version = _scalar(_get(node, "version"), str)
+        policy = _scalar(_get(node, "hit_policy"), str)
+        if None in (rid, version, policy, tz, eff):
+            return None
+        return RulesetMeta(
+            rid,
+            version,
+            eff,
+            _label(_get(node, "title")),
+            tz,
+            policy,
+            sources,
+            _scalar(_get(node, "description"), str),
+        )
+
+    def incident(self, node: Node | None) -> None:
+        fnode = _get(node, "fields")
+        if fnode is None or fnode.kind != "map":
+            return
+        if len(fnode.value) > MAX_FIELDS:
+            self.fail(
+                "ruleset.too_many_fields",
+                f"{len(fnode.value)} incident fields",
+                fnode,
+                ("incident", "fields"),
+                f"at most {MAX_FIELDS}",
+                str(len(fnode.value)),
+            )
+        for name, spec in fnode.value.items():
+            path: tuple[str | int, ...] = ("incident", "fields", name)
+            typ = _scalar(_get(spec, "type"), str)
+            if typ is None:
+                continue
+            values_node = _get(spec, "values")
+            values: tuple[tuple[str, Label], ...] = ()
+            if typ == "enum":
+                if values_node is None or values_node.kind != "map" or not values_node.value:
+                    self.fail(
+                        "ruleset.missing_key",
+                        "an enum field needs its values",
+                        spec,
+                        path,
+                        "values: {key: {zh, en}}",
+                        "nothing",
+                    )
+                else:
+                    values = tuple((k, _label(v)) for k, v in values_node.value.items())
+            elif values_node is not None:
+                self.fail(
+                    "ruleset.bad_key",
+                    "only enum fields take values",
+                    values_node,
+                    (*path, "values"),
+                    "type: enum",
+                    f"type: {typ}",
+                )
+            person = bool(_scalar(_get(spec, "person"), bool, False))
+            if person and typ not in ("string", "list"):
+                self.fail(
+                    "ruleset.bad_value",
+                    "a person field is a string or a list",
+                    spec,
+                    path,
+                    "type string or list",
+                    f"type {typ}",
+                )
+            for bound in ("minimum", "maximum"):
+                if _get(spec, bound) is not None and typ not in ("integer", "decimal"):
+                    self.fail(
+                        "ruleset.bad_key",
+                        f"{bound} applies to numbers only",
+                        spec.keys.get(bound, spec.loc),
+                        (*path, bound),
+                        "type integer or decimal",
+                        f"type {typ}",
+                    )
+            if _get(spec, "max_length") is not None and typ not in ("string", "list"):
+                self.fail(
+                    "ruleset.bad_key",
+                    "max_length applies to text only",
+                    spec,
+                    path,
+                    "type string or list",
+                    f"type {typ}",
+                )
+            label = _get(spec, "label")
+            fs = FieldSpec(
+                name=name,
+                type=typ,
+                required=bool(_scalar(_get(spec, "required"), bool, False)),
+                label=_label(label) if label is not None else None,
+                description=_scalar(_get(spec, "description"), str),
+                values=values,
+                person=person,
+                max_length=_scalar(_get(spec, "max_length"), int),
+                minimum=_decimal(_get(spec, "minimum")),
+                maximum=_decimal(_get(spec, "maximum")),
+                location=fnode.keys.get(name, spec.loc),
+            )
+            self.fields[name] = fs
+            self.ftypes[name] = fs.ftype
+        id_node = _get(node, "id_field")
+        if id_node is not None:
+            ref = self.ref(id_node, self.fields, "incident field", ("incident", "id_field"))
+            if ref is not None and self.fields[ref].type != "string":
+                self.fail(
+                    "ruleset.bad_value",
+                    "the id field must be a string field",
+                    id_node,
+                    ("incident", "id_field"),
+                    "a string field",
+                    self.fields[ref].type,
+                )
+
+    def areas(self, node: Node | None) -> dict[str, Label]:
+        if node is None or node.kind != "map":
+            return {}
+        return {k: _label(v) for k, v in node.value.items()}
+
+    def scale(self, node: Node | None, key: str, section: str) -> list[Level]:
+        items = _items(_get(node, key))
+        self.unique(items, "key", f"{section} key", section)
+        out: list[Level] = []
+        seen: set[str] = set()
+        for item in items:
+            k = _scalar(_get(item, "key"), str)
+            if k is None or k in seen:
+                continue
+            seen.add(k)
+            out.append(
+                Level(
+                    k,
+                    _label(_get(item, "name")),
+                    len(out),
+                    _scalar(_get(item, "description"), str),
+                    item.loc,
+                )
+            )
+        return out
+
+    def errors(
+        self, node: Node | None, areas: dict[str, Label], sev_keys: list[str]
+    ) -> list[ErrorDefinition]:
+        items = _items(node)
+        self.unique(items, "code", "error code", "errors")
+        out: list[ErrorDefinition] = []
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            path: tuple[str | int, ...] = ("errors", i)
+            code = _scalar(_get(item, "code"), str)
+            area = self.ref(_get(item, "area"), areas, "duty area", (*path, "area"))
+            sev = self.ref(_get(item, "severity"), sev_keys, "severity level", (*path, "severity"))
+            when, text = self.condition(_get(item, "when"), (*path, "when"))
+            rules = []
+            for j, rn in enumerate(_items(_get(item, "severity_rules"))):
+                rpath = (*path, "severity_rules", j)
+                rwhen, rtext = self.condition(_get(rn, "when"), (*rpath, "when"))
+                raise_by = _scalar(_get(rn, "raise"), int)
+                set_node = _get(rn, "set")
+                set_to = (
+                    self.ref(set_node, sev_keys, "severity level", (*rpath, "set"))
+                    if set_node
+                    else None
+                )
+                if (raise_by is None) == (set_node is None):
+                    self.fail(
+                        "ruleset.bad_value",
+                        "a severity rule either raises or sets",
+                        rn,
+                        rpath,
+                        "exactly one of 'raise' or 'set'",
+                        "both" if raise_by is not None else "neither",
+                    )
+                rid = _scalar(_get(rn, "id"), str) or f"{code}.severity[{j}]"
+                rules.append(
+                    SeverityRule(
+                        rid,
+                        rwhen,
+                        rtext,
+                        raise_by,
+                        set_to,
+                        _scalar(_get(rn, "source"), str, ""),
+                        rn.loc,
+                    )
+                )
+            if code is None or code in seen or area is None or sev is None:
+                continue
+            seen.add(code)
+            out.append(
+                ErrorDefinition(
+                    code=code,
+                    area=area,
+                    name=_label(_get(item, "name")),
+                    definition=_label(_get(item, "definition")),
+                    when=when,
+                    when_text=text,
+                    severity=sev,
+                    source=_scalar(_get(item, "source"), str, ""),
+                    priority=_scalar(_get(item, "priority"), int, 0),
+                    examples=tuple(_scalar(e, str, "") for e in _items(_get(item, "examples"))),
+                    severity_rules=tuple(rules),
+                    index=len(out),
+                    location=item.loc,
+                )
+            )
+        return out
+
+    def factors(self, node: Node | None, mes_keys: list[str]) -> list[Factor]:
+        items = _items(node)
+        codes = self.unique(items, "code", "factor code", "factors")
+        out: list[Factor] = []
+        for i, item in enumerate(items):
+            path: tuple[str | int, ...] = ("factors", i)
+            code = _scalar(_get(item, "code"), str)
+            kind = _scalar(_get(item, "kind"), str)
+            when, text = self.condition(_get(item, "when"), (*path, "when"))
+            excludes = []
+            for j, ex in enumerate(_items(_get(item, "excludes"))):
+                ref = self.ref(ex, codes, "factor", (*path, "excludes", j))
+                if ref is not None:
+                    excludes.append(ref)
+            effect = self.effect(_get(item, "effect"), kind, mes_keys, (*path, "effect"))
+            if code is None or kind is None or effect is None or any(f.code == code for f in out):
+                continue
+            out.append(
+                Factor(
+                    code=code,
+                    kind=kind,
+                    name=_label(_get(item, "name")),
+                    when=when,
+                    when_text=text,
+                    effect=effect,
+                    source=_scalar(_get(item, "source"), str, ""),
+                    mandatory=_scalar(_get(item, "mandatory"), bool, True),
+                    excludes=tuple(excludes),
+                    description=_scalar(_get(item, "description"), str),
+                    index=len(out),
+                    location=item.loc,
+                )
+            )
+        return out
+
+    def effect(
+        self, node: Node | None, kind: str | None, mes_keys: list[str], path: tuple[str | int, ...]
+    ) -> Effect | None:
+        if node is None or node.kind != "map":
+            return None
+        shift = _scalar(_get(node, "shift"), int, 0)
+        add = _decimal(_get(node, "points_add"))
+        mul = _decimal(_get(node, "points_multiply"))
+        exempt = _scalar(_get(node, "exempt"), bool, False)
+        choose = _scalar(_get(node, "choose"), str)
+        replace = None
+        rnode = _get(node, "replace_measures")
+        if rnode is not None:
+            replace = tuple(
+                r
+                for j, m in enumerate(_items(rnode))
+                if (r := self.ref(m, mes_keys, "measure", (*path, "replace_measures", j)))
+            )
+        # Direction checks: an aggravating factor can never lower a penalty, nor a
+        # mitigating or exempting one raise it — the property tests rely on this.
+        raising: list[tuple[str, bool]] = [
+            ("shift", shift > 0),
+            ("choose", choose == "heavier"),
+            ("points_add", add is not None and add > 0),
+            ("points_multiply", mul is not None and mul > 1),
+        ]
+        lowering: list[tuple[str, bool]] = [
+            ("shift", shift < 0),
+            ("choose", choose == "lighter"),
+            ("points_add", add is not None and add < 0),
+            ("points_multiply", mul is not None and mul < 1),
+            ("exempt", exempt),
+            ("replace_measures", replace is not None),
+        ]
+        bad: list[tuple[str, bool]] = []
+        if kind == "aggravating":
+            bad = lowering
+        elif kind in ("mitigating", "exempting"):
+            bad = raising
+        for key, wrong in bad:
+            if wrong:
+                k = node.keys.get(key, node.loc)
+                self.fail(
+                    "ruleset.effect_direction",
+                    f"a {kind} factor cannot {'lower' if kind == 'aggravating' else 'raise'}"
+                    f" the penalty through {key!r}",
+                    k,
+                    (*path, key),
+                    "an effect in the factor's direction",
+                    f"{key}",
+                )
+        if mul is not None and mul < 0:
+            self.fail(
+                "ruleset.out_of_range",
+                "a points multiplier is not negative",
+                node.keys.get("points_multiply", node.loc),
+                (*path, "points_multiply"),
+                ">= 0",
+                str(mul),
+            )
+        if kind == "exempting" and not exempt:
+            self.fail(
+                "ruleset.bad_value",
+                "an exempting factor's effect says exempt: true",
+                node,
+                path,
+                "exempt: true",
+                "no exempt",
+            )
+        if replace is not None and kind == "mitigating" and not exempt:
+            pass  # replacing measures outright is a mitigating effect of its own
+        return Effect(shift, choose, add, mul, exempt, replace)
+
+    def roles(self, node: Node | None) -> list[Role]:
+        items = _items(node)
+        self.unique(items, "key", "role", "roles")
+        out: list[Role] = []
+        for item in items:
+            k = _scalar(_get(item, "key"), str)
+            if k is None or any(r.key == k for r in out):
+                continue
+            out.append(
+                Role(
+                    k,
+                    _label(_get(item, "name")),
+                    len(out),
+                    _scalar(_get(item, "description"), str),
+                    item.loc,
+                )
+            )
+        return out
+
+    def allocations(self, node: Node | None, role_keys: list[str]) -> list[Allocation]:
+        items = _items(node)
+        self.unique(items, "id", "allocation id", "responsibility")
+        persons = [f.name for f in self.fields.values() if f.person]
+        out: list[Allocation] = []
+        for i, item in enumerate(items):
+            path: tuple[str | int, ...] = ("responsibility", i)
+            rid = _scalar(_get(item, "id"), str)
+            role = self.ref(_get(item, "role"), role_keys, "role", (*path, "role"))
+            person = self.ref(
+                _get(item, "person"), persons, "person field (person: true)", (*path, "person")
+            )
+            when, text = self.condition(_get(item, "when"), (*path, "when"))
+            if rid is None or role is None or person is None or any(a.id == rid for a in out):
+                continue
+            out.append(
+                Allocation(
+                    rid,
+                    role,
+                    person,
+                    when,
+                    text,
+                    _scalar(_get(item, "source"), str, ""),
+                    len(out),
+                    item.loc,
+                )
+            )
+        return out
+
+    def consequences(
+        self,
+        node: Node | None,
+        severity: list[Level],
+        role_keys: list[str],
+        mes_keys: list[str],
+        section: Node | None,
+    ) -> list[Consequence]:
+        sev_keys = [lv.key for lv in severity]
+        out: list[Consequence] = []
+        seen: dict[tuple[str, str], Node] = {}
+        rank = {m: i for i, m in enumerate(mes_keys)}
+        for i, item in enumerate(_items(node)):
+            path: tuple[str | int, ...] = ("consequences", i)
+            sev = self.ref(_get(item, "severity"), sev_keys, "severity level", (*path, "severity"))
+            role = self.ref(_get(item, "role"), role_keys, "role", (*path, "role"))
+            measures = tuple(
+                r
+                for j, m in enumerate(_items(_get(item, "measures")))
+                if (r := self.ref(m, mes_keys, "measure", (*path, "measures", j)))
+            )
+            rng = None
+            rnode = _get(item, "range")
+            if rnode is not None:
+                lo = self.ref(_get(rnode, "from"), mes_keys, "measure", (*path, "range", "from"))
+                hi = self.ref(_get(rnode, "to"), mes_keys, "measure", (*path, "range", "to"))
+                if lo and hi:
+                    if rank[lo] > rank[hi]:
+                        self.fail(
+                            "ruleset.bad_range",
+                            f"range runs backwards: {lo} is heavier than {hi}",
+                            rnode,
+                            (*path, "range"),
+                            "from the lighter measure to the heavier",
+                            f"{lo} .. {hi}",
+                        )
+                    rng = (lo, hi)
+            points = _decimal(_get(item, "points"))
+            if points is not None and points < 0:
+                self.fail(
+                    "ruleset.out_of_range",
+                    "points are deducted, never negative",
+                    item.keys.get("points", item.loc),
+                    (*path, "points"),
+                    ">= 0",
+                    str(points),
+                )
+            if sev is None or role is None or points is None:
+                continue
+            if (sev, role) in seen:
+                self.fail(
+                    "ruleset.duplicate",
+                    f"second entry for severity {sev!r} and role "
+                    f"{role!r} (first at {seen[(sev, role)].loc})",
+                    item,
+                    path,
+                )
+                continue
+            seen[(sev, role)] = item
+            out.append(
+                Consequence(
+                    sev,
+                    role,
+                    points,
+                    _scalar(_get(item, "source"), str, ""),
+                    measures,
+                    rng,
+                    item.loc,
+                )
+            )
+        if section is None:
+            return out
+        # The schedule must be complete: a decision can reach every severity × role pair.
+        for sev in sev_keys:
+            for role in role_keys:
+                if (sev, role) not in seen:
+                    self.fail(
+                        "ruleset.schedule_gap",
+                        f"no consequence for severity {sev!r} and role {role!r}",
+                        section,
+                        ("consequences",),
+                        f"an entry {{severity: {sev}, role: {role}}}",
+                        "none",
+                    )
+        by_role: dict[str, list[Consequence]] = {}
+        for c in out:
+            by_role.setdefault(c.role, []).append(c)
+        order = {k: i for i, k in enumerate(sev_keys)}
+        for role, entries in by_role.items():
+            entries.sort(key=lambda c: order[c.severity])
+            for a, b in itertools.pairwise(entries):
+                if b.points < a.points:
+                    self.fail(
+                        "ruleset.schedule_not_monotone",
+                        f"role {role!r}: {b.severity!r} deducts fewer points ({b.points}) "
+                        f"than the lighter {a.severity!r} ({a.points})",
+                        b.location,
+                        ("consequences",),
+                        "points that do not fall as severity rises",
+                        str(b.points),
+                    )
+        return out

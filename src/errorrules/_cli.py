@@ -1,0 +1,225 @@
+"""The ``errorrules`` command line. The only module that parses argv; uses the public API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from . import _scenarios
+from ._api import ENGINES, Ruleset, load
+from ._errors import EngineUnavailable, ErrorrulesError, IncidentError, RulesetError
+from ._schema import RULESET_FILE_SCHEMA
+
+
+class UsageError(Exception):
+    """A user mistake: one clear line on stderr, exit 2."""
+
+
+def _fail(msg: str) -> NoReturn:
+    raise UsageError(msg)
+
+
+def _load(path: str, engine: str = "python") -> Ruleset:
+    if not os.path.exists(path):
+        _fail(f"no ruleset at {path!r}")
+    try:
+        return load(path, engine="python" if engine == "both" else engine)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+
+
+def read_incidents(path: str) -> Iterator[tuple[str, Any]]:
+    """(where, incident) pairs from JSON, JSON Lines or YAML; ``-`` reads JSON Lines on stdin."""
+    if path == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            _fail(f"no incidents file at {path!r}")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            _fail(f"{path}: not UTF-8 text")
+        name = path
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            _fail(f"{name}: invalid YAML: {str(exc).splitlines()[0]}")
+        if isinstance(data, dict) and "incidents" in data:
+            data = data["incidents"]
+        items = data if isinstance(data, list) else [data]
+        for i, item in enumerate(items):
+            yield f"{name}[{i}]", _scenarios._incident_data(item)
+        return
+    stripped = text.strip()
+    if not stripped:
+        return
+    if suffix == ".json" or (stripped[0] == "[" and suffix != ".jsonl"):
+        try:
+            data = json.loads(stripped, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            _fail(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        items = data if isinstance(data, list) else [data]
+        for i, item in enumerate(items):
+            yield f"{name}[{i}]", item
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{name}:{n}", json.loads(line, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            _fail(f"{name}:{n}: invalid JSON at column {exc.colno}: {exc.msg}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        rules = load(args.path)
+    except RulesetError as exc:
+        for p in exc.problems:
+            print(p)
+        print(f"{len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    m = rules.model
+    print(
+        f"ok: {m.meta.id} {m.meta.version} — {len(m.errors)} error definitions, "
+        f"{len(m.factors)} factors, {len(m.roles)} roles, {len(m.consequences)} consequences; "
+        f"sha256 {m.sha256}"
+    )
+    return 0
+
+
+def _decide_each(args: argparse.Namespace, render: Any) -> int:
+    rules = _load(args.path, args.engine)
+    status = 0
+    for where, incident in read_incidents(args.incidents):
+        try:
+            decision = rules.decide(incident, engine=args.engine)
+        except IncidentError as exc:
+            status = 1
+            for p in exc.problems:
+                print(
+                    f"{where}: {p.code}: {p.message} (at {p.path_text}); expected "
+                    f"{p.expected}, got {p.got}"
+                    + (f"; did you mean {p.suggestion!r}?" if p.suggestion else ""),
+                    file=sys.stderr,
+                )
+            continue
+        print(render(decision))
+    return status
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    return _decide_each(args, lambda d: d.to_json())
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    return _decide_each(args, lambda d: d.explain(args.lang))
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    rules = _load(args.path)
+    scenarios = _scenarios.load_scenarios(args.path)
+    engines = tuple(ENGINES) if args.engine == "both" else (args.engine,)
+    outcomes = list(_scenarios.run_all(rules, scenarios, engines))
+    passed = sum(o.passed for o in outcomes)
+    for o in outcomes:
+        if not o.passed:
+            print(f"{o.scenario.location}: FAIL [{o.engine}] {o.scenario.name}")
+            for f in o.failures:
+                print(f"    {f}")
+        elif args.verbose:
+            print(f"{o.scenario.location}: ok [{o.engine}] {o.scenario.name}")
+    if args.coverage:
+        missing = _scenarios.coverage(rules, outcomes)
+        total = len(rules.compiled.rules) + len(rules.model.consequences)
+        print(f"coverage: {total - len(missing)}/{total} rules exercised")
+        for line in missing:
+            print(f"  not exercised: {line}")
+    print(f"{passed} passed, {len(outcomes) - passed} failed")
+    return 0 if passed == len(outcomes) and outcomes else 1
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    if args.incident:
+        schema = _load(args.incident).incident_schema()
+    else:
+        schema = RULESET_FILE_SCHEMA
+    print(json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="errorrules",
+        description="Office work-error rules as data: check, decide, explain.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("check", help="validate a ruleset; every problem as file:line:col")
+    s.add_argument("path")
+    s.set_defaults(func=cmd_check)
+
+    for name, func, helptext in (
+        ("decide", cmd_decide, "decide incidents; one decision JSON per line"),
+        ("explain", cmd_explain, "decide incidents and explain them as text"),
+    ):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("path", help="ruleset folder")
+        s.add_argument("incidents", help="JSON, JSON Lines or YAML file; - for JSON Lines on stdin")
+        s.add_argument("--engine", choices=ENGINES, default="python")
+        if name == "explain":
+            s.add_argument("--lang", choices=("zh", "en"), default="zh")
+        s.set_defaults(func=func)
+
+    s = sub.add_parser("test", help="run a ruleset's scenario files")
+    s.add_argument("path")
+    s.add_argument("--engine", choices=(*ENGINES, "both"), default="python")
+    s.add_argument("--coverage", action="store_true", help="list rules no scenario exercised")
+    s.add_argument("-v", "--verbose", action="store_true")
+    s.set_defaults(func=cmd_test)
+
+    s = sub.add_parser("schema", help="JSON Schema of ruleset files, or of one ruleset's incidents")
+    s.add_argument("--incident", metavar="PATH", help="ruleset folder whose incidents to describe")
+    s.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        print(f"errorrules: {exc}", file=sys.stderr)
+        return 2
+    except RulesetError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except EngineUnavailable as exc:
+        print(f"errorrules: {exc}", file=sys.stderr)
+        return 2
+    except ErrorrulesError as exc:
+        print(f"errorrules: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

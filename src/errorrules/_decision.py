@@ -1,0 +1,191 @@
+"""The decision record: frozen, and rendered to stable JSON (``errorrules.decision/1``)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._model import Label
+
+FORMAT = "errorrules.decision/1"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: Decimals as strings, datetimes as ISO 8601 with offset, tuples as lists."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, Label):
+        return {"zh": value.zh, "en": value.en}
+    return value
+
+
+def dumps(data: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(jsonable(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@attrs.frozen
+class TraceEvent:
+    """One rule that fired: which step, which rule, where it is written, what it read and did."""
+
+    step: str
+    rule: str | None
+    source: str | None
+    read: tuple[tuple[str, Any], ...]
+    effect: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "rule": self.rule,
+            "source": self.source,
+            "read": {k: jsonable(v) for k, v in self.read},
+            "effect": self.effect,
+        }
+
+
+@attrs.frozen
+class MatchedError:
+    code: str
+    name: Label
+    area: str
+    severity: str
+    default_severity: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": jsonable(self.name),
+            "area": self.area,
+            "severity": self.severity,
+            "default_severity": self.default_severity,
+        }
+
+
+@attrs.frozen
+class FactorOutcome:
+    """A factor that held: applied (mandatory) or offered (discretionary), with its effect."""
+
+    code: str
+    kind: str
+    name: Label
+    effect: str
+    applied: bool
+    mandatory: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "name": jsonable(self.name),
+            "effect": self.effect,
+            "applied": self.applied,
+            "mandatory": self.mandatory,
+        }
+
+
+@attrs.frozen
+class Responsibility:
+    person: str
+    role: str
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"person": self.person, "role": self.role, "rule": self.rule}
+
+
+@attrs.frozen
+class PersonConsequence:
+    person: str
+    role: str
+    measures: tuple[str, ...]
+    range: tuple[str, str] | None
+    points: Decimal
+    exempt: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "role": self.role,
+            "measures": list(self.measures),
+            "range": None if self.range is None else {"from": self.range[0], "to": self.range[1]},
+            "points": jsonable(self.points),
+            "exempt": self.exempt,
+        }
+
+
+@attrs.frozen
+class Decision:
+    """What an incident is, how severe, which factors applied, who bears what, and why."""
+
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    engine: str
+    incident_id: str | None
+    errors: tuple[MatchedError, ...]
+    severity_base: str | None
+    severity_final: str | None
+    factors: tuple[FactorOutcome, ...]
+    responsibility: tuple[Responsibility, ...]
+    consequences: tuple[PersonConsequence, ...]
+    exempt: bool
+    trace: tuple[TraceEvent, ...]
+    labels: Any = attrs.field(default=None, eq=False, repr=False)  # for explain(); not data
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.errors)
+
+    @property
+    def applied_factors(self) -> tuple[FactorOutcome, ...]:
+        return tuple(f for f in self.factors if f.applied)
+
+    @property
+    def options(self) -> tuple[FactorOutcome, ...]:
+        return tuple(f for f in self.factors if not f.applied)
+
+    @property
+    def points_total(self) -> Decimal:
+        return sum((c.points for c in self.consequences), Decimal(0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable, versioned, JSON-ready; identical inputs give identical dicts."""
+        return {
+            "format": FORMAT,
+            "ruleset": {
+                "id": self.ruleset_id,
+                "version": self.ruleset_version,
+                "sha256": self.ruleset_sha256,
+            },
+            "engine": self.engine,
+            "incident_id": self.incident_id,
+            "errors": [e.to_dict() for e in self.errors],
+            "severity": {"base": self.severity_base, "final": self.severity_final},
+            "factors": [f.to_dict() for f in self.applied_factors],
+            "options": [f.to_dict() for f in self.options],
+            "responsibility": [r.to_dict() for r in self.responsibility],
+            "consequences": [c.to_dict() for c in self.consequences],
+            "points_total": jsonable(self.points_total),
+            "exempt": self.exempt,
+            "trace": [t.to_dict() for t in self.trace],
+        }
+
+    def to_json(self) -> str:
+        return dumps(self.to_dict())
+
+    def explain(self, lang: str = "zh") -> str:
+        """Text a clerk can read (``zh`` or ``en``)."""
+        from ._explain import explain_decision
+
+        return explain_decision(self, lang)

@@ -1,0 +1,109 @@
+"""Render a decision as text a clerk can read, in Chinese or English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._decision import Decision
+
+_T = {
+    "zh": {
+        "incident": "事件",
+        "none": "未构成工作差错（没有匹配的差错界定条款）。",
+        "errors": "差错认定",
+        "severity": "差错等级",
+        "base": "基础等级",
+        "final": "最终等级",
+        "factors": "适用情节",
+        "options": "可以适用的情节（酌定，未适用）",
+        "resp": "责任认定",
+        "cons": "处理意见",
+        "points": "扣分",
+        "exempt": "免予追究",
+        "trace": "依据",
+        "no_measure": "不予处理",
+        "kinds": {"aggravating": "从重", "mitigating": "从轻", "exempting": "免予"},
+    },
+    "en": {
+        "incident": "Incident",
+        "none": "No work error (no definition in the catalogue matched).",
+        "errors": "Errors found",
+        "severity": "Severity",
+        "base": "base",
+        "final": "final",
+        "factors": "Factors applied",
+        "options": "Discretionary factors (not applied)",
+        "resp": "Responsibility",
+        "cons": "Consequences",
+        "points": "points",
+        "exempt": "exempt",
+        "trace": "Rules applied",
+        "no_measure": "no measure",
+        "kinds": {
+            "aggravating": "aggravating",
+            "mitigating": "mitigating",
+            "exempting": "exempting",
+        },
+    },
+}
+
+
+def explain_decision(d: Decision, lang: str = "zh") -> str:
+    if lang not in _T:
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    t: dict[str, Any] = _T[lang]
+    labels = d.labels
+
+    def lab(group: str, key: str | None) -> str:
+        if key is None:
+            return "-"
+        table = getattr(labels, group, {}) if labels is not None else {}
+        label = table.get(key)
+        return label.get(lang) if label is not None else key
+
+    title = labels.title.get(lang) if labels is not None else d.ruleset_id
+    lines = [f"{t['incident']} {d.incident_id or '-'} — {title} {d.ruleset_version}"]
+    if not d.errors:
+        lines.append(t["none"])
+        return "\n".join(lines) + "\n"
+    lines.append(f"{t['errors']}:")
+    for e in d.errors:
+        lines.append(f"  - {e.code} {e.name.get(lang)} [{lab('severity', e.severity)}]")
+    lines.append(
+        f"{t['severity']}: {t['base']} {lab('severity', d.severity_base)}, "
+        f"{t['final']} {lab('severity', d.severity_final)}"
+    )
+    if d.applied_factors:
+        lines.append(f"{t['factors']}:")
+        for f in d.applied_factors:
+            lines.append(f"  - {t['kinds'][f.kind]}: {f.name.get(lang)} ({f.effect})")
+    if d.options:
+        lines.append(f"{t['options']}:")
+        for f in d.options:
+            lines.append(f"  - {t['kinds'][f.kind]}: {f.name.get(lang)} ({f.effect})")
+    if d.responsibility:
+        lines.append(f"{t['resp']}:")
+        for r in d.responsibility:
+            lines.append(f"  - {r.person}: {lab('roles', r.role)}")
+    if d.consequences:
+        lines.append(f"{t['cons']}:")
+        for c in d.consequences:
+            measures = (
+                "、".join(lab("measures", m) for m in c.measures)
+                if lang == "zh"
+                else (", ".join(lab("measures", m) for m in c.measures))
+            )
+            rng = ""
+            if c.range is not None:
+                rng = f" ({lab('measures', c.range[0])} … {lab('measures', c.range[1])})"
+            extra = f" [{t['exempt']}]" if c.exempt else ""
+            lines.append(
+                f"  - {c.person} ({lab('roles', c.role)}): {measures or t['no_measure']}{rng}; "
+                f"{t['points']} {c.points}{extra}"
+            )
+    lines.append(f"{t['trace']}:")
+    for ev in d.trace:
+        if ev.rule is None:
+            continue
+        lines.append(f"  - {ev.step} {ev.rule} @ {ev.source}: {ev.effect}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,222 @@
+"""Check an incident against its ruleset's incident schema and normalise it into facts.
+
+Every problem is collected; the result is a plain dict whose values have exactly the
+declared types (str, int, Decimal, bool, aware datetime, tuple of str). This is the only
+door to the engines: the C engine never sees a value that did not pass here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ._errors import IncidentError, Problem
+from ._location import Location
+from ._model import FieldSpec, RulesetModel
+from ._suggest import did_you_mean
+from ._yaml import describe_value
+
+SAFE_INT = 2**53
+MAX_TEXT = 65_535
+MAX_DIGITS = 28
+
+Facts = dict[str, Any]
+
+
+def check_incident(model: RulesetModel, data: Any, where: str = "<incident>") -> Facts:
+    """Validate ``data``; its facts, or :class:`IncidentError` with every problem."""
+    loc = Location(where, 0, 0)
+    if not isinstance(data, Mapping):
+        raise IncidentError(
+            [
+                Problem(
+                    "incident.bad_type",
+                    "an incident is a mapping of fields",
+                    loc,
+                    (),
+                    "an object",
+                    describe_value(data),
+                )
+            ]
+        )
+    fields = model.field_map
+    problems: list[Problem] = []
+    facts: Facts = {}
+    for key in data:
+        if not isinstance(key, str) or key not in fields:
+            problems.append(
+                Problem(
+                    "incident.unknown_field",
+                    f"unknown field {key!r}",
+                    loc,
+                    (str(key),),
+                    "a field of the incident schema",
+                    repr(key),
+                    did_you_mean(str(key), fields),
+                )
+            )
+    for name, spec in fields.items():
+        value = data.get(name)
+        if value is None:
+            if spec.required:
+                problems.append(
+                    Problem(
+                        "incident.missing_field",
+                        f"required field {name!r} is missing",
+                        loc,
+                        (name,),
+                        f"a {spec.type} value",
+                        "nothing",
+                    )
+                )
+            continue
+        converted = _convert(spec, value, loc, problems)
+        if converted is not None:
+            facts[name] = converted
+    if problems:
+        raise IncidentError(problems)
+    return facts
+
+
+def _convert(spec: FieldSpec, value: Any, loc: Location, problems: list[Problem]) -> Any:
+    path = (spec.name,)
+
+    def bad(expected: str, code: str = "incident.bad_type", msg: str = "wrong type") -> None:
+        problems.append(
+            Problem(code, f"{msg} for {spec.name!r}", loc, path, expected, describe_value(value))
+        )
+
+    t = spec.type
+    if t in ("string", "enum"):
+        if not isinstance(value, str):
+            return bad("text")
+        limit = min(spec.max_length or MAX_TEXT, MAX_TEXT)
+        if len(value) > limit:
+            return bad(f"at most {limit} characters", "incident.too_long", "text too long")
+        if t == "enum":
+            keys = [k for k, _ in spec.values]
+            if value not in keys:
+                problems.append(
+                    Problem(
+                        "incident.bad_value",
+                        f"{value!r} is not a value of {spec.name!r}",
+                        loc,
+                        path,
+                        "one of " + ", ".join(keys),
+                        repr(value),
+                        did_you_mean(value, keys),
+                    )
+                )
+                return None
+        return value
+    if t == "boolean":
+        return value if isinstance(value, bool) else bad("true or false")
+    if t == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral():
+                value = int(value)
+            else:
+                return bad("an integer")
+        if abs(value) >= SAFE_INT:
+            return bad("an integer within ±2^53", "incident.out_of_range", "out of range")
+        return _bounds(spec, value, loc, problems)
+    if t == "decimal":
+        num = _to_decimal(value)
+        if num is None:
+            return bad("a decimal number (as text, an integer or a number)")
+        if num.adjusted() > 15 or len(num.as_tuple().digits) > MAX_DIGITS:
+            return bad(
+                "a decimal of at most 28 digits below 10^16",
+                "incident.out_of_range",
+                "out of range",
+            )
+        return _bounds(spec, canonical_decimal(num), loc, problems)
+    if t == "datetime":
+        dt = _to_datetime(value)
+        if dt is None:
+            return bad("an ISO 8601 datetime with offset, e.g. 2026-03-02T09:30:00+08:00")
+        return dt
+    if t == "list":
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            return bad("a list of text")
+        if not all(isinstance(v, str) and len(v) <= MAX_TEXT for v in value):
+            return bad("a list of text items")
+        if len(value) > 64:
+            return bad("at most 64 items", "incident.too_long", "list too long")
+        return tuple(value)
+    return bad(t)
+
+
+def _bounds(spec: FieldSpec, num: Any, loc: Location, problems: list[Problem]) -> Any:
+    if spec.minimum is not None and num < spec.minimum:
+        problems.append(
+            Problem(
+                "incident.out_of_range",
+                f"{spec.name!r} below its minimum",
+                loc,
+                (spec.name,),
+                f">= {spec.minimum}",
+                str(num),
+            )
+        )
+        return None
+    if spec.maximum is not None and num > spec.maximum:
+        problems.append(
+            Problem(
+                "incident.out_of_range",
+                f"{spec.name!r} above its maximum",
+                loc,
+                (spec.name,),
+                f"<= {spec.maximum}",
+                str(num),
+            )
+        )
+        return None
+    return num
+
+
+def _to_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = repr(value)  # the shortest text that round-trips: 0.1 → "0.1"
+    if isinstance(value, int | str | Decimal):
+        try:
+            num = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            return None
+        if not num.is_finite():
+            return None
+        return num
+    return None
+
+
+def canonical_decimal(num: Decimal) -> Decimal:
+    """One form per amount (1.50 and 1.5 are one fact), never in exponent notation."""
+    num = num.normalize()
+    if num == 0:
+        return Decimal(0)
+    exponent = num.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        num = num.quantize(Decimal(1))
+    return num
+
+
+def _to_datetime(value: Any) -> _dt.datetime | None:
+    if isinstance(value, _dt.datetime):
+        dt = value
+    elif isinstance(value, str):
+        try:
+            dt = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        return None
+    return dt

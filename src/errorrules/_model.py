@@ -1,0 +1,239 @@
+"""The ruleset model: frozen attrs classes built from validated YAML.
+
+Nothing here evaluates anything; the compiler and engines read these records.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+import attrs
+
+from ._conditions import Condition, FieldType
+from ._location import UNKNOWN, Location
+
+
+@attrs.frozen
+class Label:
+    """A bilingual label."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@attrs.frozen
+class SourceRef:
+    id: str
+    title: str
+    url: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class FieldSpec:
+    """One field of the incident schema."""
+
+    name: str
+    type: str
+    required: bool = False
+    label: Label | None = None
+    description: str | None = None
+    values: tuple[tuple[str, Label], ...] = ()
+    person: bool = False
+    max_length: int | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    location: Location = UNKNOWN
+
+    @property
+    def ftype(self) -> FieldType:
+        return FieldType(self.type, tuple(k for k, _ in self.values))
+
+    def value_label(self, key: str) -> Label | None:
+        return dict(self.values).get(key)
+
+
+@attrs.frozen
+class Level:
+    """A step of an ordered scale (severity levels, measures); ``rank`` 0 is the lightest."""
+
+    key: str
+    name: Label
+    rank: int
+    description: str | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class SeverityRule:
+    id: str
+    when: Condition
+    when_text: str
+    raise_by: int | None
+    set_to: str | None
+    source: str
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class ErrorDefinition:
+    """An entry of the error catalogue (差错界定标准)."""
+
+    code: str
+    area: str
+    name: Label
+    definition: Label
+    when: Condition
+    when_text: str
+    severity: str
+    source: str
+    priority: int = 0
+    examples: tuple[str, ...] = ()
+    severity_rules: tuple[SeverityRule, ...] = ()
+    index: int = 0
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Effect:
+    """What an applied factor does."""
+
+    shift: int = 0
+    choose: str | None = None
+    points_add: Decimal | None = None
+    points_multiply: Decimal | None = None
+    exempt: bool = False
+    replace_measures: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.shift:
+            parts.append(f"shift {self.shift:+d}")
+        if self.choose:
+            parts.append(f"choose {self.choose}")
+        if self.points_multiply is not None:
+            parts.append(f"points ×{self.points_multiply}")
+        if self.points_add is not None:
+            parts.append(f"points {self.points_add:+}")
+        if self.exempt:
+            parts.append("exempt")
+        if self.replace_measures is not None:
+            parts.append("replace measures with " + (", ".join(self.replace_measures) or "none"))
+        return "; ".join(parts)
+
+
+@attrs.frozen
+class Factor:
+    """An aggravating, mitigating or exempting circumstance (从重/从轻/免予)."""
+
+    code: str
+    kind: str
+    name: Label
+    when: Condition
+    when_text: str
+    effect: Effect
+    source: str
+    mandatory: bool = True
+    excludes: tuple[str, ...] = ()
+    description: str | None = None
+    index: int = 0
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Role:
+    key: str
+    name: Label
+    rank: int
+    description: str | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Allocation:
+    """A rule giving the person(s) named by ``person`` the responsibility ``role``."""
+
+    id: str
+    role: str
+    person: str
+    when: Condition
+    when_text: str
+    source: str
+    index: int = 0
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Consequence:
+    """The schedule entry for one severity × role."""
+
+    severity: str
+    role: str
+    points: Decimal
+    source: str
+    measures: tuple[str, ...] = ()
+    range: tuple[str, str] | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class RulesetMeta:
+    id: str
+    version: str
+    effective: _dt.date
+    title: Label
+    timezone: str
+    hit_policy: str
+    sources: tuple[SourceRef, ...] = ()
+    description: str | None = None
+
+
+@attrs.frozen
+class RulesetModel:
+    """A whole validated ruleset: everything the compiler needs, nothing executable."""
+
+    meta: RulesetMeta
+    fields: tuple[FieldSpec, ...]
+    id_field: str | None
+    areas: tuple[tuple[str, Label], ...]
+    severity: tuple[Level, ...]
+    measures: tuple[Level, ...]
+    errors: tuple[ErrorDefinition, ...]
+    factors: tuple[Factor, ...]
+    roles: tuple[Role, ...]
+    allocations: tuple[Allocation, ...]
+    consequences: tuple[Consequence, ...]
+    sha256: str
+    root: str
+    files: tuple[str, ...] = ()
+    #: display name (cwd-relative, for error messages) → stable name (``<folder>/<file>``)
+    #: used in traces, so a decision's JSON does not depend on the working directory.
+    stable_names: tuple[tuple[str, str], ...] = ()
+
+    def cite(self, loc: Location) -> str:
+        """``file:line`` of a rule as decisions cite it."""
+        return f"{dict(self.stable_names).get(loc.file, loc.file)}:{loc.line}"
+
+    @property
+    def field_map(self) -> Mapping[str, FieldSpec]:
+        return {f.name: f for f in self.fields}
+
+    def severity_rank(self, key: str) -> int:
+        return next(level.rank for level in self.severity if level.key == key)
+
+    def level(self, key: str) -> Level:
+        return next(level for level in self.severity if level.key == key)
+
+    def measure(self, key: str) -> Level:
+        return next(m for m in self.measures if m.key == key)
+
+    def role(self, key: str) -> Role:
+        return next(r for r in self.roles if r.key == key)
+
+    def area_label(self, key: str) -> Label | None:
+        return dict(self.areas).get(key)

@@ -1,0 +1,290 @@
+"""Scenario files (``<ruleset>/tests/*.yaml``): an incident and the expected decision fields.
+
+Like ``opa test``: each scenario names what it expects; only the keys given are compared.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._api import Ruleset
+from ._decision import Decision, jsonable
+from ._errors import IncidentError, Problem, RulesetError
+from ._location import Location
+from ._suggest import did_you_mean
+from ._yaml import Node, load_file
+
+EXPECT_KEYS = (
+    "errors",
+    "severity",
+    "factors",
+    "options",
+    "responsibility",
+    "consequences",
+    "exempt",
+    "points_total",
+    "incident_error",
+)
+SCENARIO_KEYS = ("name", "incident", "expect", "apply_options", "engines", "description")
+
+
+@attrs.frozen
+class Scenario:
+    name: str
+    incident: dict[str, Any]
+    expect: dict[str, Any]
+    location: Location
+    apply_options: tuple[str, ...] = ()
+    engines: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.location.file}:{self.location.line}:{self.name}"
+
+
+@attrs.frozen
+class Outcome:
+    scenario: Scenario
+    engine: str
+    failures: tuple[str, ...]
+    decision: Decision | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def scenario_files(ruleset_dir: str | os.PathLike[str]) -> list[Path]:
+    tests = Path(ruleset_dir) / "tests"
+    if not tests.is_dir():
+        return []
+    return sorted(p for p in tests.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def load_scenarios(ruleset_dir: str | os.PathLike[str]) -> list[Scenario]:
+    """Every scenario of a ruleset folder; RulesetError (located) for a malformed file."""
+    problems: list[Problem] = []
+    out: list[Scenario] = []
+    for f in scenario_files(ruleset_dir):
+        display = os.path.relpath(f)
+        node, found = load_file(str(f), display)
+        problems += found
+        if node is None:
+            continue
+        items = node.value.get("scenarios") if node.kind == "map" else None
+        if items is None or items.kind != "seq":
+            problems.append(
+                Problem(
+                    "scenario.shape",
+                    "a scenario file holds 'scenarios: [...]'",
+                    node.loc,
+                    (),
+                    "scenarios: a list",
+                    node.describe(),
+                )
+            )
+            continue
+        for i, item in enumerate(items.value):
+            sc = _scenario(item, i, problems)
+            if sc is not None:
+                out.append(sc)
+    if problems:
+        raise RulesetError(problems)
+    return out
+
+
+def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
+    path: tuple[str | int, ...] = ("scenarios", i)
+    if item.kind != "map":
+        problems.append(
+            Problem(
+                "scenario.shape",
+                "a scenario is a mapping",
+                item.loc,
+                path,
+                "a mapping",
+                item.describe(),
+            )
+        )
+        return None
+    ok = True
+    for key, kloc in item.keys.items():
+        if key not in SCENARIO_KEYS:
+            problems.append(
+                Problem(
+                    "scenario.unknown_key",
+                    f"unknown key {key!r}",
+                    kloc,
+                    (*path, key),
+                    "one of " + ", ".join(SCENARIO_KEYS),
+                    repr(key),
+                    did_you_mean(key, SCENARIO_KEYS),
+                )
+            )
+            ok = False
+    for req in ("name", "incident", "expect"):
+        if req not in item.value:
+            problems.append(
+                Problem(
+                    "scenario.missing_key",
+                    f"missing {req!r}",
+                    item.loc,
+                    path,
+                    f"key {req!r}",
+                    "nothing",
+                )
+            )
+            ok = False
+    expect = item.value.get("expect")
+    if expect is not None:
+        if expect.kind != "map":
+            problems.append(
+                Problem(
+                    "scenario.shape",
+                    "expect is a mapping",
+                    expect.loc,
+                    (*path, "expect"),
+                    "a mapping",
+                    expect.describe(),
+                )
+            )
+            ok = False
+        else:
+            for key, kloc in expect.keys.items():
+                if key not in EXPECT_KEYS:
+                    problems.append(
+                        Problem(
+                            "scenario.unknown_key",
+                            f"unknown expectation {key!r}",
+                            kloc,
+                            (*path, "expect", key),
+                            "one of " + ", ".join(EXPECT_KEYS),
+                            repr(key),
+                            did_you_mean(key, EXPECT_KEYS),
+                        )
+                    )
+                    ok = False
+    if not ok:
+        return None
+    plain = item.plain()
+    incident = _incident_data(plain["incident"])
+    return Scenario(
+        name=str(plain["name"]),
+        incident=incident,
+        expect=plain["expect"],
+        location=item.loc,
+        apply_options=tuple(plain.get("apply_options") or ()),
+        engines=tuple(plain.get("engines") or ()),
+    )
+
+
+def _incident_data(value: Any) -> Any:
+    """YAML scalars as a host would send them: datetimes and floats as text."""
+    if isinstance(value, dict):
+        return {k: _incident_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_incident_data(v) for v in value]
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _subset(expected: Any, actual: Any) -> bool:
+    """Each expected key equals the actual one; lists compare item by item, same length."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and _subset(v, actual[k]) for k, v in expected.items()
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(_subset(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return bool(_norm(expected) == _norm(actual))
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int | float):
+        return Decimal(repr(v)).normalize()
+    if isinstance(v, str):
+        try:
+            return Decimal(v).normalize()
+        except InvalidOperation:
+            return v
+    return v
+
+
+def _actual(d: Decision) -> dict[str, Any]:
+    data = d.to_dict()
+    return {
+        "errors": [e["code"] for e in data["errors"]],
+        "severity": data["severity"],
+        "factors": [f["code"] for f in data["factors"]],
+        "options": [f["code"] for f in data["options"]],
+        "responsibility": data["responsibility"],
+        "consequences": data["consequences"],
+        "exempt": data["exempt"],
+        "points_total": data["points_total"],
+    }
+
+
+def run_scenario(rules: Ruleset, sc: Scenario, engine: str) -> Outcome:
+    want = sc.expect
+    try:
+        decision = rules.decide(sc.incident, engine=engine, apply_options=sc.apply_options)
+    except IncidentError as exc:
+        if "incident_error" in want:
+            codes = [p.code for p in exc.problems]
+            if want["incident_error"] in codes:
+                return Outcome(sc, engine, (), None)
+        return Outcome(sc, engine, (f"incident rejected: {exc}",), None)
+    if "incident_error" in want:
+        return Outcome(
+            sc,
+            engine,
+            (f"expected incident error {want['incident_error']!r}, the incident was accepted",),
+            decision,
+        )
+    actual = _actual(decision)
+    failures = []
+    for key in EXPECT_KEYS:
+        if key in want and key != "incident_error" and not _subset(want[key], actual[key]):
+            failures.append(f"{key}: expected {jsonable(want[key])}, got {actual[key]}")
+    return Outcome(sc, engine, tuple(failures), decision)
+
+
+def run_all(
+    rules: Ruleset, scenarios: list[Scenario], engines: tuple[str, ...]
+) -> Iterator[Outcome]:
+    for sc in scenarios:
+        for engine in engines:
+            if sc.engines and engine not in sc.engines:
+                continue
+            yield run_scenario(rules, sc, engine)
+
+
+def coverage(rules: Ruleset, outcomes: list[Outcome]) -> list[str]:
+    """Rules (file:line id) that no scenario's decision exercised."""
+    hit: set[str] = set()
+    for o in outcomes:
+        if o.decision is not None:
+            hit.update(ev.rule for ev in o.decision.trace if ev.rule)
+    missing = [f"{r.source} {r.kind} {r.id}" for r in rules.compiled.rules if r.id not in hit]
+    m = rules.model
+    for c in m.consequences:
+        rid = f"consequence:{c.severity}:{c.role}"
+        if rid not in hit:
+            missing.append(f"{m.cite(c.location)} consequence {rid}")
+    return missing

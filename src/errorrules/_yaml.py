@@ -1,0 +1,174 @@
+"""Safe YAML → located nodes. The only module that touches YAML.
+
+We *compose* (never construct) with PyYAML's SafeLoader, so no tag can run code, and keep
+every node's mark so later stages can say ``file:line:col``. Aliases, merge keys, custom
+tags and duplicate keys are refused: a ruleset is data a clerk edits, and those features
+only hide what a file says.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import attrs
+import yaml
+
+from ._errors import Problem
+from ._location import Location
+
+_STD = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_MAX_DEPTH = 64
+
+
+@attrs.frozen(eq=False)
+class Node:
+    """A YAML node with its location.
+
+    ``kind`` is ``map`` (``value``: dict of key → Node, ``keys``: key → key Location),
+    ``seq`` (``value``: list of Node) or ``scalar`` (``value``: the Python value, ``raw``:
+    the source text, used for exact decimals).
+    """
+
+    kind: str
+    value: Any
+    loc: Location
+    raw: str = ""
+    tag: str = ""
+    keys: dict[str, Location] = attrs.field(factory=dict)
+
+    def describe(self) -> str:
+        """What a human would call this value, for 'expected X, got Y' messages."""
+        if self.kind == "map":
+            return "a mapping"
+        if self.kind == "seq":
+            return "a list"
+        return describe_value(self.value, self.raw)
+
+    def plain(self) -> Any:
+        """The node as plain Python data (no locations)."""
+        if self.kind == "map":
+            return {k: v.plain() for k, v in self.value.items()}
+        if self.kind == "seq":
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+def describe_value(value: Any, raw: str | None = None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+        return f"boolean {text}" + (f" (written {raw!r})" if raw and raw != text else "")
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {raw or value}"
+    if isinstance(value, _dt.datetime | _dt.date):
+        return f"date {raw or value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {shown!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _loc(file: str, mark: Any) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self._seen: set[int] = set()
+        self._ctor = yaml.SafeLoader("")
+
+    def problem(self, code: str, msg: str, loc: Location, **kw: Any) -> None:
+        self.problems.append(Problem(code, msg, loc, **kw))
+
+    def convert(self, node: yaml.Node, depth: int = 0) -> Node:
+        loc = _loc(self.file, node.start_mark)
+        if id(node) in self._seen:
+            self.problem("yaml.alias", "aliases (*name) are not allowed in rulesets", loc)
+            return Node("scalar", None, loc, "", "")
+        self._seen.add(id(node))
+        if depth > _MAX_DEPTH:
+            self.problem("yaml.too_deep", f"nesting deeper than {_MAX_DEPTH} levels", loc)
+            return Node("scalar", None, loc)
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != f"{_STD}map":
+                self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
+            out: dict[str, Node] = {}
+            keys: dict[str, Location] = {}
+            for knode, vnode in node.value:
+                kloc = _loc(self.file, knode.start_mark)
+                if not isinstance(knode, yaml.ScalarNode):
+                    self.problem("yaml.key", "mapping keys must be plain text", kloc)
+                    continue
+                if knode.tag == f"{_STD}merge":
+                    self.problem("yaml.merge", "merge keys (<<) are not allowed", kloc)
+                    continue
+                key = str(knode.value)
+                if key in out:
+                    self.problem(
+                        "yaml.duplicate_key",
+                        f"key {key!r} appears twice in this mapping (first at line "
+                        f"{keys[key].line})",
+                        kloc,
+                    )
+                    continue
+                keys[key] = kloc
+                out[key] = self.convert(vnode, depth + 1)
+            return Node("map", out, loc, tag=node.tag, keys=keys)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != f"{_STD}seq":
+                self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
+            return Node("seq", [self.convert(v, depth + 1) for v in node.value], loc, tag=node.tag)
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag not in _SCALAR_TAGS:
+            self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
+            return Node("scalar", node.value, loc, node.value, f"{_STD}str")
+        try:
+            value = self._ctor.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            self.problem("yaml.scalar", f"cannot read value {node.value!r}: {exc}", loc)
+            value = node.value
+        return Node("scalar", value, loc, node.value, node.tag)
+
+
+def load_text(text: str, file: str) -> tuple[Node | None, list[Problem]]:
+    """Compose one YAML document into located nodes; problems instead of exceptions."""
+    try:
+        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _loc(file, mark) if mark is not None else Location(file, 1, 1)
+        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        return None, [Problem("yaml.syntax", msg, loc)]
+    except yaml.YAMLError as exc:
+        return None, [Problem("yaml.syntax", str(exc).splitlines()[0], Location(file, 1, 1))]
+    except (RecursionError, ValueError) as exc:
+        return None, [Problem("yaml.syntax", f"cannot parse: {exc}", Location(file, 1, 1))]
+    if len(docs) > 1:
+        loc = _loc(file, docs[1].start_mark)
+        return None, [Problem("yaml.documents", "one YAML document per file", loc)]
+    if not docs or docs[0] is None:
+        return None, []
+    conv = _Converter(file)
+    root = conv.convert(docs[0])
+    return root, conv.problems
+
+
+def load_file(path: str, display: str) -> tuple[Node | None, list[Problem]]:
+    """Read and compose a YAML file; ``display`` is the name used in locations."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        return None, [Problem("yaml.encoding", f"not UTF-8: {exc}", Location(display, 1, 1))]
+    return load_text(text, display)
