@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh clone:
+#   make example   — install, then decide the bundled example incidents and print a summary
+#   make test      — install, then run every check (pytest incl. scenarios on both engines, ruff, mypy)
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: example test install bench clean
+
+$(BIN)/errorrules: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(BIN)/errorrules
+
+example: install
+	$(BIN)/errorrules check rulesets/party-office
+	$(BIN)/python examples/office_summary.py
+
+test: install
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy --strict src/errorrules
+	$(BIN)/errorrules check rulesets/party-office
+	$(BIN)/errorrules test rulesets/party-office --engine both --coverage
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

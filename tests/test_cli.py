@@ -1,0 +1,128 @@
+"""The command line: exit codes, output formats, one clear line for user mistakes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import MINI
+
+from errorrules._cli import main
+
+INC = {"id": "A1", "kind": "typo", "drafter": "张三", "reviewer": "李四"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(MINI))
+    assert code == 0 and out.startswith("ok: mini 1")
+
+
+def test_check_reports_every_problem_as_file_line_col(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    dest = tmp_path / "rs"
+    shutil.copytree(MINI, dest)
+    f = dest / "ruleset.yaml"
+    f.write_text(f.read_text("utf-8").replace("severity: major", "severity: majr", 1)
+                 .replace("hit_policy: collect", "hit_policy: colect"), "utf-8")
+    code, out, _ = run(capsys, "check", str(dest))
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.split(":")[0].endswith("ruleset.yaml") for line in lines)
+    assert "did you mean 'collect'?" in out and "did you mean 'major'?" in out
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "yaml"])
+def test_decide_reads_json_jsonl_and_yaml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / f"inc.{fmt}"
+    two = [INC, {**INC, "id": "A2"}]
+    if fmt == "jsonl":
+        path.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in two), "utf-8")
+    elif fmt == "json":
+        path.write_text(json.dumps(two, ensure_ascii=False), "utf-8")
+    else:
+        path.write_text("- {id: A1, kind: typo, drafter: 张三, reviewer: 李四}\n"
+                        "- {id: A2, kind: typo, drafter: 张三, reviewer: 李四}\n", "utf-8")
+    code, out, _ = run(capsys, "decide", str(MINI), str(path))
+    assert code == 0
+    decisions = [json.loads(line) for line in out.splitlines()]
+    assert [d["incident_id"] for d in decisions] == ["A1", "A2"]
+
+
+def test_decide_bad_incident_exits_1_and_names_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "inc.jsonl"
+    path.write_text(json.dumps(INC) + "\n" + json.dumps({"id": "B", "kind": "tyop"}) + "\n", "utf-8")
+    code, out, err = run(capsys, "decide", str(MINI), str(path))
+    assert code == 1
+    assert len(out.splitlines()) == 1
+    assert f"{path}:2: incident.bad_value" in err and "did you mean 'typo'" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["check", "no/such/dir"], "no ruleset at"),
+        (["decide", str(MINI), "no/such.jsonl"], "no incidents file"),
+        (["explain", str(MINI), "BAD_JSON"], "invalid JSON"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], needle: str
+) -> None:
+    if "BAD_JSON" in argv:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text("{not json\n", "utf-8")
+        argv = [a.replace("BAD_JSON", str(bad)) for a in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_explain_in_both_languages(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(INC, ensure_ascii=False), "utf-8")
+    _, zh, _ = run(capsys, "explain", str(MINI), str(path))
+    _, en, _ = run(capsys, "explain", str(MINI), str(path), "--lang", "en")
+    assert "直接责任" in zh and "批评教育" in zh
+    assert "Direct" in en and "Criticism and education" in en
+
+
+def test_test_command_last_line_and_coverage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    dest = tmp_path / "rs"
+    shutil.copytree(MINI, dest)
+    (dest / "tests").mkdir()
+    (dest / "tests" / "a.yaml").write_text(
+        "scenarios:\n"
+        "  - name: typo\n"
+        "    incident: {id: A, kind: typo, drafter: 张三}\n"
+        "    expect: {errors: [T-1], severity: {base: general, final: general}}\n"
+        "  - name: wrong on purpose\n"
+        "    incident: {id: B, kind: typo, drafter: 张三}\n"
+        "    expect: {errors: [L-1]}\n", "utf-8")
+    code, out, _ = run(capsys, "test", str(dest), "--coverage")
+    assert code == 1
+    assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+    assert "FAIL [python] wrong on purpose" in out
+    assert "not exercised:" in out and "factor concealment" in out
+
+
+def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0 and json.loads(out)["properties"]["errors"]["type"] == "array"
+    code, out, _ = run(capsys, "schema", "--incident", str(MINI))
+    schema = json.loads(out)
+    assert schema["required"] == ["id", "kind"]
+    assert schema["properties"]["kind"]["enum"] == ["typo", "late"]
