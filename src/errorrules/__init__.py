@@ -23,6 +23,7 @@ from ._errors import (
     Problem,
     RulesetError,
 )
+from ._history import History, HistoryRecord
 from ._location import Location
 from ._schema import RULESET_FILE_SCHEMA
 
@@ -36,6 +37,8 @@ __all__ = [
     "EngineUnavailable",
     "ErrorrulesError",
     "FactorOutcome",
+    "History",
+    "HistoryRecord",
     "IncidentError",
     "Location",
     "MatchedError",

@@ -14,6 +14,7 @@ from ._decision import Decision
 from ._engines import Engine
 from ._engines._python import PythonEngine
 from ._errors import EngineUnavailable
+from ._history import History, HistoryRecord
 from ._incident import check_incident
 from ._jsonschema import incident_json_schema
 from ._model import RulesetModel
@@ -75,14 +76,37 @@ class Ruleset:
         *,
         engine: str | None = None,
         apply_options: Iterable[str] = (),
+        history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None = None,
     ) -> Decision:
-        """Decide one incident. ``apply_options`` applies discretionary factors by code."""
+        """Decide one incident.
+
+        ``history``: prior records (a prebuilt :class:`History` is fastest when deciding many
+        incidents against the same past); windows are evaluated as of the incident's date.
+        ``apply_options`` applies discretionary factors by code.
+        """
         facts = check_incident(self.model, incident)
-        return decide(self._plan, self.engine(engine), facts, apply_options=apply_options)
+        return decide(
+            self._plan,
+            self.engine(engine),
+            facts,
+            apply_options=apply_options,
+            history=as_history(history),
+        )
 
     def incident_schema(self) -> dict[str, Any]:
         """A JSON Schema of this ruleset's incidents, for host applications."""
         return incident_json_schema(self.model)
+
+
+def as_history(
+    history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None,
+) -> History | None:
+    """A History index from records, dicts (``HistoryRecord.to_dict``) or an index."""
+    if history is None or isinstance(history, History):
+        return history
+    return History(
+        r if isinstance(r, HistoryRecord) else HistoryRecord.from_dict(r) for r in history
+    )
 
 
 def _rete(compiled: CompiledRuleset) -> Engine:

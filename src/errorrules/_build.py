@@ -22,17 +22,23 @@ from ._location import Location
 from ._model import (
     Allocation,
     Consequence,
+    Derived,
     Effect,
     ErrorDefinition,
     Factor,
     FieldSpec,
+    HistoryFact,
     Label,
+    Ladder,
     Level,
     Role,
     RulesetMeta,
     RulesetModel,
     SeverityRule,
     SourceRef,
+    Tier,
+    TimeRules,
+    Window,
 )
 from ._schema import REQUIRED_SECTIONS, RULESET_FILE_SCHEMA, SECTIONS, iter_problems
 from ._suggest import did_you_mean
@@ -256,7 +262,18 @@ class _Builder:
         measures = self.scale(s.get("measures"), "scale", "measures")
         sev_keys = [lv.key for lv in severity]
         mes_keys = [m.key for m in measures]
+        time = self.time(s.get("time"))
+        history = self.history(s.get("history"), s.get("time"), sev_keys, mes_keys)
+        derived = self.derived(s.get("derived"), sev_keys)
+        phase2 = {d.name for d in derived if d.phase == 2}
+        if sev_keys and "severity" not in self.ftypes:
+            # The base severity, known once classification is done: factors and
+            # allocation rules may read it, error definitions may not.
+            self.ftypes["severity"] = cond.FieldType("enum", tuple(sev_keys))
+            phase2.add("severity")
         errors = self.errors(s.get("errors"), areas, sev_keys)
+        self.phase_check(s.get("errors"), errors, phase2)
+        ladders = self.ladders(s.get("ladders"), mes_keys)
         factors = self.factors(s.get("factors"), mes_keys)
         roles = self.roles(s.get("roles"))
         role_keys = [r.key for r in roles]
@@ -278,6 +295,10 @@ class _Builder:
             roles=tuple(roles),
             allocations=tuple(allocations),
             consequences=tuple(consequences),
+            derived=tuple(derived),
+            history=tuple(history),
+            ladders=tuple(ladders),
+            time=time,
             sha256=sha,
             root=str(root),
             files=tuple(_display(f) for f in files),
@@ -286,6 +307,336 @@ class _Builder:
                 for f in files
             ),
         )
+
+    def datetime_field(self, node: Node | None, path: tuple[str | int, ...]) -> str | None:
+        name = self.ref(node, self.fields, "incident field", path)
+        if name is not None and node is not None and self.fields[name].type != "datetime":
+            self.fail(
+                "ruleset.bad_value",
+                f"{name!r} is not a datetime field",
+                node,
+                path,
+                "a datetime field",
+                f"{self.fields[name].type} field",
+            )
+            return None
+        return name
+
+    def time(self, node: Node | None) -> TimeRules | None:
+        if node is None or node.kind != "map":
+            return None
+        as_of = self.datetime_field(_get(node, "as_of"), ("time", "as_of"))
+        disc = _get(node, "discovered")
+        end = _get(node, "act_end")
+        discovered = self.datetime_field(disc, ("time", "discovered")) if disc else None
+        act_end = self.datetime_field(end, ("time", "act_end")) if end else None
+        lim = _get(node, "limitation")
+        years = _scalar(_get(lim, "years"), int)
+        ext_when = None
+        ext_node = _get(lim, "extended_when")
+        if ext_node is not None:
+            ext_when, _ = self.condition(ext_node, ("time", "limitation", "extended_when"))
+        if lim is not None and discovered is None:
+            self.fail(
+                "ruleset.missing_key",
+                "limitation needs the 'discovered' datetime field",
+                node,
+                ("time",),
+                "discovered: <datetime field>",
+                "nothing",
+            )
+        if as_of is None:
+            return None
+        return TimeRules(
+            as_of,
+            discovered,
+            act_end,
+            years,
+            _scalar(_get(lim, "extended_years"), int),
+            ext_when,
+            _scalar(_get(lim, "source"), str, ""),
+            node.loc,
+        )
+
+    def window(self, node: Node | None, path: tuple[str | int, ...]) -> Window | None:
+        if node is None or node.kind != "map":
+            return None
+        keys = set(node.value)
+        days = _scalar(_get(node, "rolling_days"), int)
+        cal = _scalar(_get(node, "calendar"), str)
+        periods = _scalar(_get(node, "periods"), int)
+        period = _scalar(_get(node, "period"), str)
+        if keys == {"rolling_days"} and days:
+            return Window("rolling", days=days)
+        if keys == {"calendar"} and cal:
+            return Window("calendar", period=cal)
+        if keys == {"periods", "period"} and periods and period:
+            return Window("periods", period=period, count=periods)
+        self.fail(
+            "ruleset.bad_value",
+            "a window is one of three kinds",
+            node,
+            path,
+            "{rolling_days: N} or {calendar: year|month} or {periods: N, period: year|month}",
+            ", ".join(sorted(keys)),
+        )
+        return None
+
+    def history(
+        self, node: Node | None, time_node: Node | None, sev_keys: list[str], mes_keys: list[str]
+    ) -> list[HistoryFact]:
+        if node is None or node.kind != "map":
+            return []
+        if time_node is None:
+            self.fail(
+                "ruleset.missing_section",
+                "history facts need a 'time' section with as_of",
+                node,
+                ("history",),
+                "time: {as_of: <datetime field>}",
+                "nothing",
+            )
+        out = []
+        for name, spec in node.value.items():
+            path: tuple[str | int, ...] = ("history", name)
+            if name in self.ftypes:
+                self.fail(
+                    "ruleset.duplicate", f"{name!r} is already a field", node.keys[name], path
+                )
+                continue
+            pnode, unode = _get(spec, "person"), _get(spec, "unit")
+            if (pnode is None) == (unode is None):
+                self.fail(
+                    "ruleset.bad_value",
+                    "a history fact counts for a person or a unit",
+                    spec,
+                    path,
+                    "exactly one of 'person' or 'unit'",
+                    "both" if pnode else "neither",
+                )
+                continue
+            subject = "person" if pnode is not None else "unit"
+            field = self.ref(pnode or unode, self.fields, "incident field", (*path, subject))
+            window = self.window(_get(spec, "window"), (*path, "window"))
+            cnode = _get(spec, "count")
+            count, arg = "errors", None
+            if cnode is not None and cnode.kind == "scalar":
+                count = str(cnode.value)
+            elif cnode is not None and cnode.kind == "map":
+                if "measure" in cnode.value:
+                    count = "measure"
+                    arg = self.ref(
+                        _get(cnode, "measure"), mes_keys, "measure", (*path, "count", "measure")
+                    )
+                else:
+                    count = "min_severity"
+                    arg = self.ref(
+                        _get(cnode, "min_severity"),
+                        sev_keys,
+                        "severity level",
+                        (*path, "count", "min_severity"),
+                    )
+            if field is None or window is None:
+                continue
+            self.ftypes[name] = cond.FieldType("integer")
+            out.append(
+                HistoryFact(
+                    name,
+                    subject,
+                    field,
+                    window,
+                    count,
+                    _scalar(_get(spec, "source"), str, ""),
+                    arg,
+                    node.keys.get(name, spec.loc),
+                )
+            )
+        return out
+
+    def derived(self, node: Node | None, sev_keys: list[str]) -> list[Derived]:
+        if node is None or node.kind != "map":
+            return []
+        out: list[Derived] = []
+        phase2: set[str] = set()
+        for name, spec in node.value.items():
+            path: tuple[str | int, ...] = ("derived", name)
+            if name in self.ftypes:
+                self.fail(
+                    "ruleset.duplicate", f"{name!r} is already a field", node.keys[name], path
+                )
+                continue
+            typ = _scalar(_get(spec, "type"), str)
+            kinds = [k for k in ("hours_between", "deadline", "when") if _get(spec, k)]
+            if len(kinds) != 1:
+                self.fail(
+                    "ruleset.bad_value",
+                    "a derived fact is computed one way",
+                    spec,
+                    path,
+                    "exactly one of hours_between, deadline, when",
+                    ", ".join(kinds) or "none",
+                )
+                continue
+            kind = kinds[0]
+            want = {"hours_between": "decimal", "deadline": "boolean", "when": "boolean"}[kind]
+            if typ != want:
+                self.fail(
+                    "ruleset.bad_value",
+                    f"{kind} gives a {want}",
+                    spec,
+                    (*path, "type"),
+                    want,
+                    str(typ),
+                )
+                continue
+            source = _scalar(_get(spec, "source"), str, "")
+            loc = node.keys.get(name, spec.loc)
+            if kind == "hours_between":
+                pair = _items(_get(spec, "hours_between"))
+                names = [
+                    self.datetime_field(n, (*path, "hours_between", i)) for i, n in enumerate(pair)
+                ]
+                if None in names or len(names) != 2:
+                    continue
+                d = Derived(name, typ, kind, source, tuple(n for n in names if n), location=loc)
+            elif kind == "deadline":
+                dl = _get(spec, "deadline")
+                a = self.datetime_field(_get(dl, "from"), (*path, "deadline", "from"))
+                b = self.datetime_field(_get(dl, "to"), (*path, "deadline", "to"))
+                hours_node = _get(dl, "hours")
+                hours = []
+                if hours_node is not None and hours_node.kind == "map":
+                    for lv, hn in hours_node.value.items():
+                        if lv not in sev_keys:
+                            self.fail(
+                                "ruleset.undefined",
+                                f"undefined severity level {lv!r}",
+                                hours_node.keys[lv],
+                                (*path, "deadline", "hours", lv),
+                                "one of " + ", ".join(sev_keys),
+                                repr(lv),
+                                did_you_mean(lv, sev_keys),
+                            )
+                        h = _decimal(hn)
+                        if h is not None:
+                            hours.append((lv, h))
+                    for lv in sev_keys:
+                        if lv not in hours_node.value:
+                            self.fail(
+                                "ruleset.missing_key",
+                                f"no deadline for severity {lv!r}",
+                                hours_node,
+                                (*path, "deadline", "hours"),
+                                f"key {lv!r}",
+                                "nothing",
+                            )
+                if a is None or b is None:
+                    continue
+                d = Derived(
+                    name,
+                    typ,
+                    kind,
+                    source,
+                    (a, b),
+                    tuple(hours),
+                    _scalar(_get(dl, "missing_to"), str, "on_time"),
+                    phase=2,
+                    location=loc,
+                )
+            else:
+                w, text = self.condition(_get(spec, "when"), (*path, "when"))
+                phase = 2 if set(cond.fields_of(w)) & phase2 else 1
+                d = Derived(
+                    name,
+                    typ,
+                    kind,
+                    source,
+                    cond.fields_of(w),
+                    when=w,
+                    when_text=text,
+                    phase=phase,
+                    location=loc,
+                )
+            if d.phase == 2:
+                phase2.add(name)
+            self.ftypes[name] = cond.FieldType("decimal" if typ == "decimal" else "boolean")
+            out.append(d)
+        return out
+
+    def phase_check(
+        self, node: Node | None, errors: list[ErrorDefinition], phase2: set[str]
+    ) -> None:
+        """Error definitions are matched before severity is known: they cannot read it."""
+        items = _items(node)
+        for e in errors:
+            conds = [e.when] + [r.when for r in e.severity_rules]
+            late = sorted({f for c in conds for f in cond.fields_of(c)} & phase2)
+            if late:
+                item = items[e.index] if e.index < len(items) else None
+                loc = item.loc if item is not None else e.location
+                self.fail(
+                    "condition.phase",
+                    f"error {e.code} reads {', '.join(late)}, which is "
+                    "known only after classification",
+                    loc,
+                    ("errors", e.code),
+                    "incident fields, history facts or derived facts that do not depend "
+                    "on severity",
+                    ", ".join(late),
+                )
+
+    def ladders(self, node: Node | None, mes_keys: list[str]) -> list[Ladder]:
+        items = _items(node)
+        self.unique(items, "id", "ladder id", "ladders")
+        out = []
+        for i, item in enumerate(items):
+            path: tuple[str | int, ...] = ("ladders", i)
+            measure = self.ref(_get(item, "measure"), mes_keys, "measure", (*path, "measure"))
+            window = self.window(_get(item, "window"), (*path, "window"))
+            tiers = []
+            last = 0
+            for j, tn in enumerate(_items(_get(item, "tiers"))):
+                n = _scalar(_get(tn, "count"), int, 0)
+                if n <= last:
+                    self.fail(
+                        "ruleset.bad_value",
+                        "tiers go up by count",
+                        tn,
+                        (*path, "tiers", j, "count"),
+                        f"a count above {last}",
+                        str(n),
+                    )
+                last = max(last, n)
+                add = tuple(
+                    r
+                    for k, m in enumerate(_items(_get(tn, "add")))
+                    if (r := self.ref(m, mes_keys, "measure", (*path, "tiers", j, "add", k)))
+                )
+                tiers.append(
+                    Tier(
+                        n,
+                        add,
+                        _scalar(_get(tn, "source"), str, ""),
+                        _decimal(_get(tn, "points_add")),
+                        tn.loc,
+                    )
+                )
+            lid = _scalar(_get(item, "id"), str)
+            if lid is None or measure is None or window is None:
+                continue
+            out.append(
+                Ladder(
+                    lid,
+                    _label(_get(item, "name")),
+                    measure,
+                    window,
+                    _scalar(_get(item, "mode"), str, "supersede"),
+                    tuple(tiers),
+                    _scalar(_get(item, "source"), str, ""),
+                    item.loc,
+                )
+            )
+        return out
 
     def meta(self, node: Node | None) -> RulesetMeta | None:
         if node is None or node.kind != "map":

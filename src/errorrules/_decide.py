@@ -16,13 +16,19 @@ from ._compiler import CompiledRule, CompiledRuleset
 from ._decision import (
     Decision,
     FactorOutcome,
+    LadderOutcome,
     MatchedError,
     PersonConsequence,
     Responsibility,
     TraceEvent,
 )
 from ._engines import Engine
-from ._model import Consequence, ErrorDefinition, Factor, Label, RulesetModel
+from ._engines._python import compile_condition
+from ._history import History, add_years, count_records, hours_between, zone
+from ._incident import canonical_decimal
+from ._model import Consequence, Derived, ErrorDefinition, Factor, Label, RulesetModel
+
+_EMPTY_HISTORY = History()
 
 
 @attrs.frozen
@@ -63,6 +69,24 @@ class Plan:
         }
         self.labels = Labels.of(m)
         self.first = m.meta.hit_policy == "first"
+        self.tz = zone(m)
+        self.derived1 = [d for d in m.derived if d.phase == 1]
+        self.derived2 = [d for d in m.derived if d.phase == 2]
+        self.derived_preds = {d.name: compile_condition(d.when) for d in m.derived if d.when}
+        late = {d.name for d in self.derived2} | {"severity"}
+        # A second match is needed only if a factor or allocation rule reads a fact that
+        # exists after classification (the base severity, or a deadline that depends on it).
+        self.two_phase = any(
+            r.kind in ("factor", "allocation") and set(r.fields) & late for r in self.rules
+        )
+        self.sources = {d.name: m.cite(d.location) for d in m.derived}
+        self.sources.update({h.name: m.cite(h.location) for h in m.history})
+        self.time = m.time
+        self.limit_pred = (
+            compile_condition(m.time.extended_when)
+            if m.time is not None and m.time.extended_when is not None
+            else None
+        )
 
 
 def _read(rule: CompiledRule, facts: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -77,17 +101,103 @@ def _persons(value: Any) -> tuple[str, ...]:
     return (value,) if value else ()
 
 
+def _derive(
+    plan: Plan,
+    items: list[Derived],
+    facts: dict[str, Any],
+    trace: list[TraceEvent],
+    severity: str | None = None,
+) -> None:
+    for d in items:
+        value: Any = None
+        if d.kind == "hours_between":
+            a, b = (facts.get(f) for f in d.fields)
+            if a is not None and b is not None:
+                value = canonical_decimal(hours_between(a, b))
+        elif d.kind == "deadline":
+            a, b = (facts.get(f) for f in d.fields)
+            limit = dict(d.hours).get(severity or "")
+            if a is not None and limit is not None:
+                if b is None:
+                    value = d.missing_to == "late"
+                else:
+                    value = hours_between(a, b) > limit
+        else:
+            value = plan.derived_preds[d.name](facts)
+        if value is None:
+            continue
+        facts[d.name] = value
+        read = tuple((f, facts.get(f)) for f in d.fields)
+        trace.append(TraceEvent("derive", d.name, plan.sources[d.name], read, f"= {value}"))
+
+
+def _history_facts(
+    plan: Plan, facts: dict[str, Any], history: History, trace: list[TraceEvent]
+) -> None:
+    t = plan.time
+    if t is None or not plan.model.history:
+        return
+    as_of = facts.get(t.as_of)
+    if as_of is None:
+        return
+    me = facts.get(plan.model.id_field) if plan.model.id_field else None
+    for h in plan.model.history:
+        key = facts.get(h.field)
+        if not isinstance(key, str):
+            continue
+        records = history.window_records(h.subject, key, h.window, as_of, plan.tz, me)
+        counted = count_records(h, records, key if h.subject == "person" else None, plan.rank)
+        facts[h.name] = len(counted)
+        trace.append(
+            TraceEvent(
+                "history",
+                h.name,
+                plan.sources[h.name],
+                ((h.field, key), (t.as_of, as_of)),
+                f"= {len(counted)} in {h.window.describe()}"
+                + (f": {', '.join(r.id for r in counted[:10])}" if counted else ""),
+            )
+        )
+
+
+def _limitation(plan: Plan, facts: dict[str, Any]) -> str | None:
+    """Why the act can no longer be punished, or None."""
+    t = plan.time
+    if t is None or t.limitation_years is None or t.discovered is None:
+        return None
+    found = facts.get(t.discovered)
+    start = facts.get(t.act_end) if t.act_end else None
+    start = start or facts.get(t.as_of)
+    if found is None or start is None:
+        return None
+    years = t.limitation_years
+    if t.extended_years and plan.limit_pred is not None and plan.limit_pred(facts):
+        years = t.extended_years
+    if found > add_years(start, years):
+        return (
+            f"discovered {found.date()} more than {years} years after the act "
+            f"{'ended' if t.act_end and facts.get(t.act_end) else 'was done'} "
+            f"({start.date()}): no consequence (limitation, {t.limitation_source})"
+        )
+    return None
+
+
 def decide(
     plan: Plan,
     engine: Engine,
     facts: dict[str, Any],
     *,
     apply_options: Iterable[str] = (),
+    history: History | None = None,
 ) -> Decision:
     m = plan.model
-    fired = engine.match(facts)
     rules = plan.rules
     trace: list[TraceEvent] = []
+    facts = dict(facts)
+    history = history if history is not None else _EMPTY_HISTORY
+    _history_facts(plan, facts, history, trace)
+    _derive(plan, plan.derived1, facts, trace)
+    fired = engine.match(facts)
     by_kind: dict[str, list[CompiledRule]] = {
         "error": [],
         "severity": [],
@@ -118,7 +228,8 @@ def decide(
             (),
             False,
             tuple(trace),
-            plan.labels,
+            derived=_derived_values(m, facts),
+            labels=plan.labels,
         )
     sev_fired: dict[str, list[CompiledRule]] = {}
     for r in by_kind["severity"]:
@@ -156,6 +267,14 @@ def decide(
             )
         matched.append(MatchedError(e.code, e.name, e.area, plan.levels[level], e.severity))
     base = max(plan.rank[x.severity] for x in matched)
+    if plan.derived2 or plan.two_phase:
+        facts["severity"] = plan.levels[base]
+        _derive(plan, plan.derived2, facts, trace, plan.levels[base])
+    if plan.two_phase:
+        # Factors and allocations that read post-classification facts: match again.
+        again = engine.match(facts)
+        by_kind["factor"] = [rules[i] for i in again if rules[i].kind == "factor"]
+        by_kind["allocation"] = [rules[i] for i in again if rules[i].kind == "allocation"]
 
     # 2. factors, in declared order; an applied factor shuts out the ones it excludes --
     chosen = set(apply_options)
@@ -229,17 +348,32 @@ def decide(
                 )
             )
 
-    # 4. consequences from the schedule, then the factors' effects -------------------
+    # 4. limitation: identified, but no longer punished ------------------------------
     final_key = plan.levels[final]
+    expired = _limitation(plan, facts)
+    if expired is not None:
+        trace.append(
+            TraceEvent(
+                "limitation",
+                "time.limitation",
+                m.cite(plan.time.location) if plan.time else None,
+                (),
+                expired,
+            )
+        )
+        people_for_consequences: list[Responsibility] = []
+    else:
+        people_for_consequences = people
+
+    # 5. consequences from the schedule, then the factors' effects -------------------
     choose = {f.effect.choose for f in applied if f.effect.choose}
     consequences: list[PersonConsequence] = []
-    for resp in people:
+    for resp in people_for_consequences:
         entry = plan.schedule[(final_key, resp.role)]
         measures = list(entry.measures)
         if entry.range is not None:
             lo, hi = entry.range
-            pick = hi if choose == {"heavier"} else lo
-            measures.append(pick)
+            measures.append(hi if choose == {"heavier"} else lo)
         points = entry.points
         for f in applied:
             if f.effect.points_multiply is not None:
@@ -256,10 +390,14 @@ def decide(
             if replacing is not None:
                 measures = list(replacing.effect.replace_measures or ())
                 rng = None
-        points = _canonical(points)
         consequences.append(
             PersonConsequence(
-                resp.person, resp.role, tuple(measures), rng, points, exempting is not None
+                resp.person,
+                resp.role,
+                tuple(measures),
+                rng,
+                _canonical(points),
+                exempting is not None,
             )
         )
         trace.append(
@@ -268,10 +406,13 @@ def decide(
                 f"consequence:{final_key}:{resp.role}",
                 m.cite(entry.location),
                 (),
-                f"{resp.person}: {', '.join(measures) or 'no measure'}; {points} points"
+                f"{resp.person}: {', '.join(measures) or 'no measure'}; {_canonical(points)} points"
                 + (f" (exempt by {exempting.code})" if exempting else ""),
             )
         )
+
+    # 6. ladders: counts of a measure in a window reach tiers (ladders chain in order) --
+    ladders = _ladders(plan, facts, history, consequences, trace)
     return Decision(
         m.meta.id,
         m.meta.version,
@@ -286,8 +427,66 @@ def decide(
         tuple(consequences),
         exempting is not None,
         tuple(trace),
-        plan.labels,
+        derived=_derived_values(m, facts),
+        ladders=tuple(ladders),
+        limitation=expired,
+        labels=plan.labels,
     )
+
+
+def _derived_values(m: RulesetModel, facts: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    names = [d.name for d in m.derived] + [h.name for h in m.history]
+    return tuple((k, facts[k]) for k in names if k in facts)
+
+
+def _ladders(
+    plan: Plan,
+    facts: dict[str, Any],
+    history: History,
+    consequences: list[PersonConsequence],
+    trace: list[TraceEvent],
+) -> list[LadderOutcome]:
+    m = plan.model
+    t = plan.time
+    if not m.ladders or t is None or facts.get(t.as_of) is None:
+        return []
+    as_of = facts[t.as_of]
+    me = facts.get(m.id_field) if m.id_field else None
+    out: list[LadderOutcome] = []
+    for ladder in m.ladders:
+        for i, c in enumerate(consequences):
+            records = history.window_records("person", c.person, ladder.window, as_of, plan.tz, me)
+            prior = [
+                r
+                for r in records
+                if any(ladder.measure in ms for p, _, ms in r.people if p == c.person)
+            ]
+            count = len(prior) + (1 if ladder.measure in c.measures else 0)
+            reached = [tier for tier in ladder.tiers if count >= tier.count]
+            if not reached or ladder.measure not in c.measures:
+                continue  # a ladder moves only when this decision adds a step to it
+            tiers = reached[-1:] if ladder.mode == "supersede" else reached
+            added = tuple(x for tier in tiers for x in tier.add if x not in c.measures)
+            extra = sum((tier.points_add or Decimal(0) for tier in tiers), Decimal(0))
+            consequences[i] = attrs.evolve(
+                c, measures=c.measures + added, points=_canonical(c.points + extra)
+            )
+            out.append(
+                LadderOutcome(
+                    ladder.id, c.person, count, tiers[-1].count, added, tuple(r.id for r in prior)
+                )
+            )
+            trace.append(
+                TraceEvent(
+                    "ladder",
+                    ladder.id,
+                    m.cite(tiers[-1].location),
+                    (("count", count),),
+                    f"{c.person}: {count} × {ladder.measure} in {ladder.window.describe()} -> "
+                    f"tier {tiers[-1].count}: add {', '.join(added) or 'nothing new'}",
+                )
+            )
+    return out
 
 
 def _canonical(d: Decimal) -> Decimal:

@@ -125,6 +125,28 @@ class PersonConsequence:
 
 
 @attrs.frozen
+class LadderOutcome:
+    """A progressive-discipline tier reached by one person, and the records that counted."""
+
+    ladder: str
+    person: str
+    count: int
+    tier: int
+    added: tuple[str, ...]
+    records: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ladder": self.ladder,
+            "person": self.person,
+            "count": self.count,
+            "tier": self.tier,
+            "added": list(self.added),
+            "records": list(self.records),
+        }
+
+
+@attrs.frozen
 class Decision:
     """What an incident is, how severe, which factors applied, who bears what, and why."""
 
@@ -141,6 +163,9 @@ class Decision:
     consequences: tuple[PersonConsequence, ...]
     exempt: bool
     trace: tuple[TraceEvent, ...]
+    derived: tuple[tuple[str, Any], ...] = ()
+    ladders: tuple[LadderOutcome, ...] = ()
+    limitation: str | None = None
     labels: Any = attrs.field(default=None, eq=False, repr=False)  # for explain(); not data
 
     @property
@@ -178,6 +203,9 @@ class Decision:
             "consequences": [c.to_dict() for c in self.consequences],
             "points_total": jsonable(self.points_total),
             "exempt": self.exempt,
+            "derived": {k: jsonable(v) for k, v in self.derived},
+            "ladders": [x.to_dict() for x in self.ladders],
+            "limitation": self.limitation,
             "trace": [t.to_dict() for t in self.trace],
         }
 

@@ -182,6 +182,96 @@ class Consequence:
 
 
 @attrs.frozen
+class Window:
+    """A history window, evaluated as of the incident's date in the ruleset's time zone.
+
+    ``rolling_days``: the N days before; ``calendar``: the same calendar year or month;
+    ``periods`` with ``period``: the current calendar period and the N-1 before it.
+    """
+
+    kind: str  # rolling | calendar | periods
+    days: int = 0
+    period: str = "year"
+    count: int = 1
+
+    def describe(self) -> str:
+        if self.kind == "rolling":
+            return f"{self.days} days"
+        if self.kind == "calendar":
+            return f"same calendar {self.period}"
+        return f"last {self.count} calendar {self.period}s"
+
+
+@attrs.frozen
+class Derived:
+    """A fact computed from the incident: a duration, a deadline check or a condition.
+
+    ``phase`` 2 facts depend on the base severity, so they exist only after classification.
+    """
+
+    name: str
+    type: str
+    kind: str  # hours_between | deadline | when
+    source: str
+    fields: tuple[str, ...] = ()
+    hours: tuple[tuple[str, Decimal], ...] = ()
+    missing_to: str = "on_time"
+    when: Condition | None = None
+    when_text: str = ""
+    phase: int = 1
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class HistoryFact:
+    """How many prior records of the same person (or unit) fall in a window."""
+
+    name: str
+    subject: str  # person | unit
+    field: str
+    window: Window
+    count: str  # errors | decisions | measure | min_severity
+    source: str
+    arg: str | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Tier:
+    count: int
+    add: tuple[str, ...]
+    source: str
+    points_add: Decimal | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Ladder:
+    """Progressive discipline: counts of a measure in a window reach tiers."""
+
+    id: str
+    name: Label
+    measure: str
+    window: Window
+    mode: str  # supersede | cumulative
+    tiers: tuple[Tier, ...]
+    source: str
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class TimeRules:
+    as_of: str
+    discovered: str | None = None
+    act_end: str | None = None
+    limitation_years: int | None = None
+    extended_years: int | None = None
+    extended_when: Condition | None = None
+    limitation_source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class RulesetMeta:
     id: str
     version: str
@@ -210,6 +300,10 @@ class RulesetModel:
     consequences: tuple[Consequence, ...]
     sha256: str
     root: str
+    derived: tuple[Derived, ...] = ()
+    history: tuple[HistoryFact, ...] = ()
+    ladders: tuple[Ladder, ...] = ()
+    time: TimeRules | None = None
     files: tuple[str, ...] = ()
     #: display name (cwd-relative, for error messages) → stable name (``<folder>/<file>``)
     #: used in traces, so a decision's JSON does not depend on the working directory.

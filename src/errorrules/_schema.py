@@ -164,6 +164,74 @@ DEFS: dict[str, Any] = {
         },
         ["severity", "role", "points", "source"],
     ),
+    "window": _obj(
+        {
+            "rolling_days": {"type": "integer", "minimum": 1, "maximum": 3660},
+            "calendar": {"enum": ["year", "month"]},
+            "periods": {"type": "integer", "minimum": 1, "maximum": 120},
+            "period": {"enum": ["year", "month"]},
+        },
+        [],
+        minProperties=1,
+        description="rolling_days: N | calendar: year|month | periods: N with period: year|month",
+    ),
+    "derived": _obj(
+        {
+            "type": {"enum": ["boolean", "decimal"]},
+            "label": _ref("label"),
+            "hours_between": _list(_ref("ident"), minItems=2, maxItems=2),
+            "deadline": _obj(
+                {
+                    "from": _ref("ident"),
+                    "to": _ref("ident"),
+                    "hours": {"type": "object", "additionalProperties": _ref("decimal")},
+                    "missing_to": {"enum": ["late", "on_time"]},
+                },
+                ["from", "to", "hours"],
+            ),
+            "when": _ref("condition"),
+            "source": _ref("source"),
+        },
+        ["type", "source"],
+    ),
+    "history_fact": _obj(
+        {
+            "label": _ref("label"),
+            "person": _ref("ident"),
+            "unit": _ref("ident"),
+            "window": _ref("window"),
+            "count": {
+                "anyOf": [
+                    {"enum": ["errors", "decisions"]},
+                    _obj({"measure": _ref("ident")}, ["measure"]),
+                    _obj({"min_severity": _ref("ident")}, ["min_severity"]),
+                ]
+            },
+            "source": _ref("source"),
+        },
+        ["window", "count", "source"],
+    ),
+    "tier": _obj(
+        {
+            "count": {"type": "integer", "minimum": 1, "maximum": 100},
+            "add": _list(_ref("ident"), minItems=1),
+            "points_add": _ref("decimal"),
+            "source": _ref("source"),
+        },
+        ["count", "add", "source"],
+    ),
+    "ladder": _obj(
+        {
+            "id": _ref("code"),
+            "name": _ref("label"),
+            "measure": _ref("ident"),
+            "window": _ref("window"),
+            "mode": {"enum": ["supersede", "cumulative"]},
+            "tiers": _list(_ref("tier"), minItems=1),
+            "source": _ref("source"),
+        },
+        ["id", "name", "measure", "window", "mode", "tiers", "source"],
+    ),
     "source_ref": _obj(
         {"id": _ref("ident"), "title": _TEXT, "url": _TEXT, "note": _TEXT}, ["id", "title"]
     ),
@@ -208,6 +276,35 @@ SECTIONS: dict[str, Any] = {
     "roles": _list(_ref("role"), minItems=1),
     "responsibility": _list(_ref("allocation")),
     "consequences": _list(_ref("consequence")),
+    "time": _obj(
+        {
+            "as_of": _ref("ident"),
+            "discovered": _ref("ident"),
+            "act_end": _ref("ident"),
+            "limitation": _obj(
+                {
+                    "years": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "extended_years": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "extended_when": _ref("condition"),
+                    "source": _ref("source"),
+                },
+                ["years", "source"],
+            ),
+        },
+        ["as_of"],
+        description="Which incident datetimes anchor history windows and limitation",
+    ),
+    "derived": {
+        "type": "object",
+        "additionalProperties": _ref("derived"),
+        "propertyNames": {"pattern": IDENT},
+    },
+    "history": {
+        "type": "object",
+        "additionalProperties": _ref("history_fact"),
+        "propertyNames": {"pattern": IDENT},
+    },
+    "ladders": _list(_ref("ladder")),
 }
 
 REQUIRED_SECTIONS = ("ruleset", "incident", "severity", "measures", "errors", "roles")
@@ -325,6 +422,15 @@ def iter_problems(
                 node.loc,
                 path,
                 f"at least {s['minItems']} item(s)",
+                f"{len(node.value)}",
+            )
+        if "maxItems" in s and len(node.value) > s["maxItems"]:
+            yield Problem(
+                "ruleset.too_many",
+                "list too long",
+                node.loc,
+                path,
+                f"at most {s['maxItems']} item(s)",
                 f"{len(node.value)}",
             )
         if "items" in s:
