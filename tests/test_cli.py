@@ -126,3 +126,35 @@ def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     schema = json.loads(out)
     assert schema["required"] == ["id", "kind"]
     assert schema["properties"]["kind"]["enum"] == ["typo", "late"]
+
+
+def test_register_history_verify_and_tamper(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    timed = Path(__file__).parent / "fixtures" / "timed"
+    inc = tmp_path / "year.jsonl"
+    rows = [
+        {"id": i, "unit": "金石镇", "kind": "typo", "occurred_at": f"2026-0{m}-01T10:00:00+08:00",
+         "drafter": "张伟"}
+        for i, m in (("a", 1), ("b", 2), ("c", 3))
+    ]
+    rows.append({**rows[0], "kind": "leak"})  # a correction of incident a
+    inc.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    ledger = tmp_path / "reg.sqlite"
+    code, out, _ = run(capsys, "register", str(ledger), str(timed), str(inc))
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[2].split("\t")[3] == "major"  # third error in a rolling year: raised
+    assert lines[3].endswith("supersedes 1")
+    code, out, _ = run(capsys, "history", str(ledger), "--person", "张伟")
+    assert out.strip().splitlines()[-1] == "3 entries"
+    assert run(capsys, "verify", str(ledger))[0] == 0
+    con = sqlite3.connect(ledger)
+    con.execute("DROP TRIGGER entries_no_update")
+    con.execute("UPDATE entries SET payload = replace(payload, 'major', 'general') WHERE seq = 3")
+    con.commit()
+    con.close()
+    code, out, _ = run(capsys, "verify", str(ledger))
+    assert code == 1 and out.startswith("BAD entry 3")

@@ -25,6 +25,7 @@ from ._errors import (
 )
 from ._history import History, HistoryRecord
 from ._location import Location
+from ._register import Register, RegisterEntry, RegisterError, VerifyReport
 from ._schema import RULESET_FILE_SCHEMA
 
 __version__ = "0.1.0"
@@ -44,10 +45,14 @@ __all__ = [
     "MatchedError",
     "PersonConsequence",
     "Problem",
+    "Register",
+    "RegisterEntry",
+    "RegisterError",
     "Responsibility",
     "Ruleset",
     "RulesetError",
     "TraceEvent",
+    "VerifyReport",
     "__version__",
     "load",
 ]

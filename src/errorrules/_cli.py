@@ -15,7 +15,10 @@ import yaml
 
 from . import _scenarios
 from ._api import ENGINES, Ruleset, load
+from ._decision import jsonable
 from ._errors import EngineUnavailable, ErrorrulesError, IncidentError, RulesetError
+from ._history import History, HistoryRecord
+from ._register import Register, RegisterError
 from ._schema import RULESET_FILE_SCHEMA
 
 
@@ -152,6 +155,92 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 0 if passed == len(outcomes) and outcomes else 1
 
 
+def _register(path: str) -> Any:
+    try:
+        return Register(path)
+    except (RegisterError, OSError) as exc:
+        _fail(f"{path}: {exc}")
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    """Decide incidents in order against the register's history and append each decision."""
+    rules = _load(args.path, args.engine)
+    t = rules.model.time
+    status = 0
+    with _register(args.ledger) as reg:
+        current = {e.payload.get("incident_id"): e for e in reg.current()}
+        history = History(
+            HistoryRecord.from_dict(e.payload["history"])
+            for e in current.values()
+            if "history" in e.payload
+        )
+        for where, incident in read_incidents(args.incidents):
+            try:
+                decision = rules.decide(incident, engine=args.engine, history=history)
+            except IncidentError as exc:
+                status = 1
+                for p in exc.problems:
+                    print(f"{where}: {p.code}: {p.message} (at {p.path_text})", file=sys.stderr)
+                continue
+            occurred = incident.get(t.as_of) if t is not None else None
+            unit = incident.get("unit") if isinstance(incident.get("unit"), str) else None
+            record = None
+            if occurred is not None:
+                record = HistoryRecord.from_decision(decision, occurred, unit)
+                history.add(record)
+            previous = current.get(decision.incident_id)
+            entry = reg.append(
+                {
+                    "incident_id": decision.incident_id,
+                    "incident": jsonable(incident),
+                    "decision": decision.to_dict(),
+                    **({"history": record.to_dict()} if record is not None else {}),
+                },
+                kind="correction" if previous is not None else "decision",
+                persons=[c.person for c in decision.consequences],
+                unit=unit,
+                occurred_at=record.occurred_at.isoformat() if record is not None else None,
+                supersedes=previous.seq if previous is not None else None,
+            )
+            current[decision.incident_id] = entry
+            print(
+                f"{entry.seq}\t{decision.incident_id}\t"
+                f"{','.join(e.code for e in decision.errors) or '-'}\t"
+                f"{decision.severity_final or '-'}"
+                + (f"\tsupersedes {previous.seq}" if previous is not None else "")
+            )
+    return status
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with _register(args.ledger) as reg:
+        entries = reg.by_person(args.person) if args.person else reg.by_unit(args.unit)
+        for e in entries:
+            d = e.payload.get("decision", {})
+            mine = [c for c in d.get("consequences", []) if args.unit or c["person"] == args.person]
+            measures = "; ".join(
+                f"{c['person']} {c['role']}: {','.join(c['measures']) or '-'}" for c in mine
+            )
+            errors = ",".join(x["code"] for x in d.get("errors", [])) or "-"
+            print(
+                f"{e.seq}\t{e.occurred_at}\t{e.payload.get('incident_id')}\t{errors}\t"
+                f"{(d.get('severity') or {}).get('final') or '-'}\t{measures}"
+            )
+        print(f"{len(entries)} entries")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with _register(args.ledger) as reg:
+        report = reg.verify()
+    if report.ok:
+        print(f"ok: {report.checked} entries, hash chain intact")
+        return 0
+    where = f"entry {report.first_bad}" if report.first_bad is not None else "register"
+    print(f"BAD {where}: {report.reason} ({report.checked} entries verified before it)")
+    return 1
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.incident:
         schema = _load(args.incident).incident_schema()
@@ -190,6 +279,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--coverage", action="store_true", help="list rules no scenario exercised")
     s.add_argument("-v", "--verbose", action="store_true")
     s.set_defaults(func=cmd_test)
+
+    s = sub.add_parser("register", help="decide incidents in order and append them to a register")
+    s.add_argument("ledger", help="SQLite register file (created if missing)")
+    s.add_argument("path", help="ruleset folder")
+    s.add_argument("incidents")
+    s.add_argument("--engine", choices=ENGINES, default="python")
+    s.set_defaults(func=cmd_register)
+
+    s = sub.add_parser("history", help="a person's or a unit's current register entries")
+    s.add_argument("ledger")
+    who = s.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person")
+    who.add_argument("--unit")
+    s.set_defaults(func=cmd_history)
+
+    s = sub.add_parser(
+        "verify", help="check a register's hash chain; exit 1 naming the first bad entry"
+    )
+    s.add_argument("ledger")
+    s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("schema", help="JSON Schema of ruleset files, or of one ruleset's incidents")
     s.add_argument("--incident", metavar="PATH", help="ruleset folder whose incidents to describe")

@@ -106,6 +106,22 @@ class History:
     def __len__(self) -> int:
         return self.size
 
+    def add(self, r: HistoryRecord) -> None:
+        """Index one more record (deciding a register's incidents in order)."""
+        self.size += 1
+        if not r.errors:
+            return
+        row = (r.occurred_at, r.id, r)
+        keys = [("person", p) for p in sorted({p for p, _, _ in r.people})]
+        if r.unit:
+            keys.append(("unit", r.unit))
+        for kind, key in keys:
+            rows = self._index[kind].setdefault(key, [])
+            times = self._times[kind].setdefault(key, [])
+            at = bisect.bisect_right(times, r.occurred_at)
+            rows.insert(at, row)
+            times.insert(at, r.occurred_at)
+
     def window_records(
         self,
         subject: str,
