@@ -1,39 +1,104 @@
-"""The public face: load a ruleset, decide incidents."""
+"""The public face: load a ruleset (all its versions), decide incidents."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._build import build
+import attrs
+
+from ._build import build_versions
 from ._compiler import CompiledRuleset, compile_ruleset
 from ._decide import Plan, decide
-from ._decision import Decision
+from ._decision import Decision, VersionOutcome
 from ._engines import Engine
 from ._engines._python import PythonEngine
-from ._errors import EngineUnavailable
+from ._errors import EngineUnavailable, IncidentError, Problem
 from ._history import History, HistoryRecord
 from ._incident import check_incident
 from ._jsonschema import incident_json_schema
+from ._location import Location
 from ._model import RulesetModel
 
 ENGINES = ("python", "rete")
 
 
-class Ruleset:
-    """A validated, compiled ruleset. Thread-safe; decisions are pure functions of the input."""
+class _Version:
+    """One version of a ruleset, compiled, with its engines built on first use."""
 
-    def __init__(self, model: RulesetModel, *, engine: str = "python") -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    def __init__(self, model: RulesetModel) -> None:
         self.model = model
         self.compiled: CompiledRuleset = compile_ruleset(model)
+        self.plan = Plan(self.compiled)
+        self.engines: dict[str, Engine] = {"python": PythonEngine(self.compiled)}
+        self.lock = threading.Lock()
+
+    def engine(self, name: str) -> Engine:
+        found = self.engines.get(name)
+        if found is not None:
+            return found
+        if name not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+        with self.lock:
+            if name not in self.engines:
+                self.engines[name] = _rete(self.compiled)
+            return self.engines[name]
+
+
+def _aware(value: _dt.datetime | str | None, what: str) -> _dt.datetime | None:
+    if value is None:
+        return None
+    dt = _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if dt.tzinfo is None:
+        raise IncidentError(
+            [
+                Problem(
+                    "incident.bad_type",
+                    f"{what} needs a time zone offset",
+                    Location("<decide>", 0, 0),
+                    (what,),
+                    "an aware datetime",
+                    str(value),
+                )
+            ]
+        )
+    return dt
+
+
+class Ruleset:
+    """A validated, compiled ruleset with all its versions. Thread-safe; pure decisions."""
+
+    def __init__(self, models: Iterable[RulesetModel], *, engine: str = "python") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        self._versions = tuple(_Version(m) for m in models)
+        if not self._versions:
+            raise ValueError("a ruleset needs at least one version")
         self.default_engine = engine
-        self._plan = Plan(self.compiled)
-        self._engines: dict[str, Engine] = {"python": PythonEngine(self.compiled)}
-        self._lock = threading.Lock()
+
+    # The newest version is "the" ruleset for checks, schemas and coverage.
+    @property
+    def model(self) -> RulesetModel:
+        return self._versions[-1].model
+
+    @property
+    def compiled(self) -> CompiledRuleset:
+        return self._versions[-1].compiled
+
+    @property
+    def _plan(self) -> Plan:
+        return self._versions[-1].plan
+
+    @property
+    def versions(self) -> tuple[RulesetModel, ...]:
+        return tuple(v.model for v in self._versions)
+
+    @property
+    def compiled_versions(self) -> tuple[CompiledRuleset, ...]:
+        return tuple(v.compiled for v in self._versions)
 
     @property
     def id(self) -> str:
@@ -48,27 +113,32 @@ class Ruleset:
         return self.model.sha256
 
     def __repr__(self) -> str:
+        vs = ", ".join(v.model.meta.version for v in self._versions)
         return (
-            f"<Ruleset {self.id} {self.version} ({len(self.model.errors)} errors, "
+            f"<Ruleset {self.id} [{vs}] ({len(self.model.errors)} errors, "
             f"sha256 {self.sha256[:12]})>"
         )
 
     def engine(self, name: str | None = None) -> Engine:
-        """The engine instance called ``name`` (built on first use)."""
-        name = name or self.default_engine
-        found = self._engines.get(name)
-        if found is not None:
-            return found
-        if name not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
-        with self._lock:
-            if name not in self._engines:
-                self._engines[name] = _rete(self.compiled)
-            return self._engines[name]
+        """The newest version's engine called ``name`` (built on first use)."""
+        return self._versions[-1].engine(name or self.default_engine)
 
     def check_incident(self, incident: Mapping[str, Any]) -> dict[str, Any]:
         """Validate an incident; its normalised facts, or :class:`IncidentError`."""
         return check_incident(self.model, incident)
+
+    def incident_schema(self) -> dict[str, Any]:
+        """A JSON Schema of this ruleset's incidents, for host applications."""
+        return incident_json_schema(self.model)
+
+    def version_at(self, when: _dt.datetime) -> int:
+        """Index of the version in force at ``when`` (the ruleset's time zone decides the day)."""
+        day = when.astimezone(self._versions[-1].plan.tz).date()
+        found = 0
+        for i, v in enumerate(self._versions):
+            if v.model.meta.effective <= day:
+                found = i
+        return found
 
     def decide(
         self,
@@ -77,25 +147,90 @@ class Ruleset:
         engine: str | None = None,
         apply_options: Iterable[str] = (),
         history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None = None,
+        decided_at: _dt.datetime | str | None = None,
+        case_closed: bool = False,
     ) -> Decision:
         """Decide one incident.
 
         ``history``: prior records (a prebuilt :class:`History` is fastest when deciding many
         incidents against the same past); windows are evaluated as of the incident's date.
-        ``apply_options`` applies discretionary factors by code.
+        ``decided_at`` and ``case_closed`` choose among versions by the ruleset's transition
+        policy (从旧兼从轻 by default). ``apply_options`` applies discretionary factors.
         """
-        facts = check_incident(self.model, incident)
-        return decide(
-            self._plan,
-            self.engine(engine),
-            facts,
-            apply_options=apply_options,
-            history=as_history(history),
+        name = engine or self.default_engine
+        hist = as_history(history)
+        newest = self._versions[-1]
+        if len(self._versions) == 1:
+            facts = check_incident(newest.model, incident)
+            return decide(
+                newest.plan, newest.engine(name), facts, apply_options=apply_options, history=hist
+            )
+        facts = check_incident(newest.model, incident)
+        t = newest.model.time
+        act = None
+        continuing = False
+        if t is not None:
+            end = facts.get(t.act_end) if t.act_end else None
+            act = end or facts.get(t.as_of)
+            continuing = end is not None
+        when_decided = _aware(decided_at, "decided_at") or act
+        policy = newest.model.meta.transition
+        if act is None:
+            picks, reason = [len(self._versions) - 1], "no act time: the newest version"
+        else:
+            v_act = self.version_at(act)
+            v_dec = self.version_at(when_decided) if when_decided else v_act
+            act_words = "the end of the continuing act" if continuing else "the act"
+            if policy == "act_time":
+                picks, reason = [v_act], f"rule in force at {act_words}"
+            elif policy == "decision_time":
+                picks, reason = [v_dec], "rule in force at the decision"
+            elif case_closed:
+                picks, reason = [v_act], f"closed case keeps the rule in force at {act_words}"
+            else:
+                picks = list(range(v_act, max(v_act, v_dec) + 1))
+                reason = f"从旧兼从轻: rule at {act_words} unless a later one is lighter"
+        outcomes: list[tuple[int, Decision]] = []
+        for i in picks:
+            v = self._versions[i]
+            vf = check_incident(v.model, incident)
+            outcomes.append(
+                (i, decide(v.plan, v.engine(name), vf, apply_options=apply_options, history=hist))
+            )
+        chosen_i, chosen = outcomes[0]
+        for i, d in outcomes[1:]:
+            if _weight(d, self._versions[i].model) < _weight(
+                chosen, self._versions[chosen_i].model
+            ):
+                chosen_i, chosen = i, d
+        if len(outcomes) > 1:
+            lighter = chosen_i != outcomes[0][0]
+            reason += (
+                f"; version {self._versions[chosen_i].model.meta.version} is lighter"
+                if lighter
+                else "; no later version is lighter"
+            )
+        record = tuple(
+            VersionOutcome(
+                self._versions[i].model.meta.version,
+                self._versions[i].model.meta.effective,
+                tuple(e.code for e in d.errors),
+                d.severity_final,
+                d.points_total,
+                i == chosen_i,
+            )
+            for i, d in outcomes
         )
+        return attrs.evolve(chosen, versions=record, version_reason=reason)
 
-    def incident_schema(self) -> dict[str, Any]:
-        """A JSON Schema of this ruleset's incidents, for host applications."""
-        return incident_json_schema(self.model)
+
+def _weight(d: Decision, m: RulesetModel) -> tuple[int, int, Any]:
+    """How heavy a decision is: an error at all, then severity, then points."""
+    if not d.errors:
+        return (0, -1, 0)
+    if d.limitation is not None or d.exempt:
+        return (1, -1, d.points_total)
+    return (1, m.severity_rank(d.severity_final or ""), d.points_total)
 
 
 def as_history(
@@ -120,4 +255,4 @@ def _rete(compiled: CompiledRuleset) -> Engine:
 
 def load(path: str | os.PathLike[str], *, engine: str = "python") -> Ruleset:
     """Load, validate and compile the ruleset folder at ``path`` (or raise RulesetError)."""
-    return Ruleset(build(path), engine=engine)
+    return Ruleset(build_versions(path), engine=engine)

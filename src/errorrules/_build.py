@@ -61,32 +61,11 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def build(path: str | os.PathLike[str]) -> RulesetModel:
-    """Load and validate the ruleset folder (or single file) at ``path``."""
-    root = Path(path)
-    if root.is_dir():
-        files = ruleset_files(root)
-        if not files:
-            raise RulesetError(
-                [
-                    Problem(
-                        "ruleset.empty",
-                        "no .yaml files in the folder",
-                        Location(_display(root), 0, 0),
-                    )
-                ]
-            )
-    elif root.is_file():
-        files = [root]
-    else:
-        raise FileNotFoundError(f"no ruleset at {str(root)!r}")
-    problems: list[Problem] = []
-    digest = hashlib.sha256()
-    sections: dict[str, tuple[Node, str]] = {}
+def _read(files: list[Path], problems: list[Problem]) -> dict[str, Node]:
+    """Compose and shape-check files; their sections, each defined once."""
+    sections: dict[str, Node] = {}
     for f in files:
-        display = _display(f)
-        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-        node, found = load_file(str(f), display)
+        node, found = load_file(str(f), _display(f))
         problems += found
         if node is None:
             continue
@@ -107,17 +86,131 @@ def build(path: str | os.PathLike[str]) -> RulesetModel:
             if key not in SECTIONS:
                 continue
             if key in sections:
-                first = sections[key][0].loc
                 problems.append(
                     Problem(
                         "ruleset.duplicate_section",
-                        f"section {key!r} is already defined at {first}",
+                        f"section {key!r} is already defined at {sections[key].loc}",
                         node.keys[key],
                         (key,),
                     )
                 )
                 continue
-            sections[key] = (child, display)
+            sections[key] = child
+    return sections
+
+
+def _files_of(folder: Path) -> list[Path]:
+    files = ruleset_files(folder)
+    if not files:
+        raise RulesetError(
+            [
+                Problem(
+                    "ruleset.empty",
+                    "no .yaml files in the folder",
+                    Location(_display(folder), 1, 1),
+                )
+            ]
+        )
+    return files
+
+
+#: Keyed list sections an overlay merges item by item (same key replaces, new key adds).
+_KEYED = {
+    "errors": ("code",),
+    "factors": ("code",),
+    "responsibility": ("id",),
+    "ladders": ("id",),
+    "consequences": ("severity", "role"),
+}
+#: Mapping sections an overlay merges key by key.
+_MAPPED = ("derived", "history", "areas")
+
+
+def _item_key(item: Node, keys: tuple[str, ...]) -> tuple[Any, ...] | None:
+    if item.kind != "map":
+        return None
+    vals = tuple(_scalar(_get(item, k), str) for k in keys)
+    return None if None in vals else vals
+
+
+def _overlay(
+    base: dict[str, Node], over: dict[str, Node], problems: list[Problem]
+) -> dict[str, Node]:
+    """A later version: the base's sections with the overlay's merged in."""
+    merged = dict(base)
+    withdraw = over.get("withdraw")
+    for key, node in over.items():
+        if key == "withdraw":
+            continue
+        old = merged.get(key)
+        if key in _KEYED and old is not None and old.kind == "seq" and node.kind == "seq":
+            keys = _KEYED[key]
+            items = list(old.value)
+            index = {_item_key(it, keys): i for i, it in enumerate(items)}
+            for it in node.value:
+                k = _item_key(it, keys)
+                if k is not None and k in index:
+                    items[index[k]] = it
+                else:
+                    items.append(it)
+            merged[key] = Node("seq", items, node.loc, tag=node.tag)
+        elif key in _MAPPED and old is not None and old.kind == "map" and node.kind == "map":
+            merged[key] = Node(
+                "map",
+                {**old.value, **node.value},
+                node.loc,
+                tag=node.tag,
+                keys={**old.keys, **node.keys},
+            )
+        else:
+            merged[key] = node
+    if withdraw is not None and withdraw.kind == "map":
+        for section, codes in withdraw.value.items():
+            target = merged.get(section)
+            if target is None or target.kind != "seq" or codes.kind != "seq":
+                continue
+            keys = _KEYED.get(section, ("code",))
+            present = {_item_key(it, keys) for it in target.value}
+            for c in codes.value:
+                if (str(c.value),) not in present:
+                    problems.append(
+                        Problem(
+                            "ruleset.undefined",
+                            f"cannot withdraw {c.value!r}: not in {section}",
+                            c.loc,
+                            ("withdraw", section),
+                            "a key of the earlier version",
+                            repr(c.value),
+                            did_you_mean(str(c.value), [k[0] for k in present if k]),
+                        )
+                    )
+            gone = {str(c.value) for c in codes.value}
+            kept = [it for it in target.value if (_item_key(it, keys) or ("",))[0] not in gone]
+            merged[section] = Node("seq", kept, target.loc, tag=target.tag)
+    return merged
+
+
+def build(path: str | os.PathLike[str]) -> RulesetModel:
+    """Load and validate the ruleset folder (or single file) at ``path``: its base version."""
+    return build_versions(path)[0]
+
+
+def build_versions(path: str | os.PathLike[str]) -> tuple[RulesetModel, ...]:
+    """Every version of a ruleset folder, oldest first.
+
+    The folder's files are the first version; each ``versions/<name>/`` folder holds an
+    overlay (its own ``ruleset`` section with a later ``effective`` date, and the sections
+    or items that change), applied on top of the version before it.
+    """
+    root = Path(path)
+    if root.is_dir():
+        files = _files_of(root)
+    elif root.is_file():
+        files = [root]
+    else:
+        raise FileNotFoundError(f"no ruleset at {str(root)!r}")
+    problems: list[Problem] = []
+    sections = _read(files, problems)
     anchor = Location(_display(files[0]), 1, 1)
     for req in REQUIRED_SECTIONS:
         if req not in sections:
@@ -131,11 +224,67 @@ def build(path: str | os.PathLike[str]) -> RulesetModel:
                     "nothing",
                 )
             )
-    builder = _Builder(problems)
-    model = builder.build({k: v[0] for k, v in sections.items()}, digest.hexdigest(), root, files)
-    if builder.problems or model is None:
-        raise RulesetError(builder.problems)
-    return model
+    if "withdraw" in sections:
+        problems.append(
+            Problem(
+                "ruleset.bad_key",
+                "'withdraw' belongs in a later version",
+                sections["withdraw"].loc,
+                ("withdraw",),
+            )
+        )
+    digest = hashlib.sha256()
+    base_name = root.parent
+
+    def hashed(fs: list[Path]) -> str:
+        for f in fs:
+            digest.update(str(f.relative_to(base_name)).encode() + b"\0" + f.read_bytes() + b"\0")
+        return digest.copy().hexdigest()
+
+    layers: list[tuple[dict[str, Node], list[Path], str]] = [(sections, files, hashed(files))]
+    vdir = root / "versions" if root.is_dir() else None
+    if vdir is not None and vdir.is_dir():
+        for sub in sorted(p for p in vdir.iterdir() if p.is_dir()):
+            ofiles = _files_of(sub)
+            over = _read(ofiles, problems)
+            if "ruleset" not in over:
+                problems.append(
+                    Problem(
+                        "ruleset.missing_section",
+                        "a version needs its own 'ruleset' section (version, effective date)",
+                        Location(_display(ofiles[0]), 1, 1),
+                        ("ruleset",),
+                        "a 'ruleset' section",
+                        "nothing",
+                    )
+                )
+                continue
+            prev, prev_files, _ = layers[-1]
+            layers.append((_overlay(prev, over, problems), prev_files + ofiles, hashed(ofiles)))
+    models = []
+    for secs, fs, sha in layers:
+        builder = _Builder(problems)
+        model = builder.build(secs, sha, root, fs)
+        if model is not None:
+            models.append(model)
+    if not problems:
+        for a, b in itertools.pairwise(models):
+            if b.meta.effective <= a.meta.effective or b.meta.id != a.meta.id:
+                problems.append(
+                    Problem(
+                        "ruleset.version_order",
+                        f"version {b.meta.version} must keep id {a.meta.id!r} and take effect "
+                        "after "
+                        f"{a.meta.version} ({a.meta.effective})",
+                        anchor,
+                        ("ruleset", "effective"),
+                        f"a date after {a.meta.effective}",
+                        str(b.meta.effective),
+                    )
+                )
+    if problems or not models:
+        raise RulesetError(problems)
+    return tuple(models)
 
 
 def _get(node: Node | None, key: str) -> Node | None:
@@ -303,7 +452,7 @@ class _Builder:
             root=str(root),
             files=tuple(_display(f) for f in files),
             stable_names=tuple(
-                (_display(f), f"{f.parent.name}/{f.name}" if root.is_dir() else f.name)
+                (_display(f), str(f.relative_to(root.parent if root.is_dir() else f.parent)))
                 for f in files
             ),
         )
@@ -688,6 +837,7 @@ class _Builder:
             policy,
             sources,
             _scalar(_get(node, "description"), str),
+            _scalar(_get(node, "transition"), str, "lex_mitior"),
         )
 
     def incident(self, node: Node | None) -> None:

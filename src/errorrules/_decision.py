@@ -147,6 +147,28 @@ class LadderOutcome:
 
 
 @attrs.frozen
+class VersionOutcome:
+    """How one ruleset version would judge the incident (从旧兼从轻 compares them)."""
+
+    version: str
+    effective: _dt.date
+    errors: tuple[str, ...]
+    severity: str | None
+    points: Decimal
+    chosen: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "effective": self.effective.isoformat(),
+            "errors": list(self.errors),
+            "severity": self.severity,
+            "points_total": jsonable(self.points),
+            "chosen": self.chosen,
+        }
+
+
+@attrs.frozen
 class Decision:
     """What an incident is, how severe, which factors applied, who bears what, and why."""
 
@@ -166,6 +188,8 @@ class Decision:
     derived: tuple[tuple[str, Any], ...] = ()
     ladders: tuple[LadderOutcome, ...] = ()
     limitation: str | None = None
+    versions: tuple[VersionOutcome, ...] = ()
+    version_reason: str | None = None
     labels: Any = attrs.field(default=None, eq=False, repr=False)  # for explain(); not data
 
     @property
@@ -206,6 +230,8 @@ class Decision:
             "derived": {k: jsonable(v) for k, v in self.derived},
             "ladders": [x.to_dict() for x in self.ladders],
             "limitation": self.limitation,
+            "versions": [v.to_dict() for v in self.versions],
+            "version_reason": self.version_reason,
             "trace": [t.to_dict() for t in self.trace],
         }
 

@@ -281,6 +281,7 @@ class RulesetMeta:
     hit_policy: str
     sources: tuple[SourceRef, ...] = ()
     description: str | None = None
+    transition: str = "lex_mitior"
 
 
 @attrs.frozen

@@ -36,6 +36,8 @@ from typing import Any, Final
 
 import attrs
 
+from ._errors import ErrorrulesError
+
 __all__ = [
     "GENESIS_HASH",
     "AppendItem",
@@ -167,7 +169,7 @@ _INSERT_PERSON: Final = "INSERT INTO entry_persons (seq, person, occurred_utc) V
 _INSERT_UNIT: Final = "INSERT INTO entry_units (seq, unit, occurred_utc) VALUES (?,?,?)"
 
 
-class RegisterError(Exception):
+class RegisterError(ErrorrulesError):
     """Misuse of a register: bad arguments, bad supersedes, a file that is no register."""
 
 
@@ -391,8 +393,9 @@ def _prepare(
     for person in people:
         if not isinstance(person, str) or not person:
             raise RegisterError(f"persons must be non-empty strings, got {person!r}")
-    if len(set(people)) != len(people):
-        raise RegisterError(f"persons names someone twice: {people!r}")
+    # persons says who the entry concerns, a set: a decision that names someone in two
+    # consequences lists them once (first mention keeps its place).
+    people = tuple(dict.fromkeys(people))
     if unit is not None and (not isinstance(unit, str) or not unit):
         raise RegisterError(f"unit must be a non-empty string or None, got {unit!r}")
     if occurred_at is not None and not isinstance(occurred_at, str):
@@ -632,8 +635,9 @@ class Register:
         """Append one entry in its own transaction and return it as stored.
 
         ``payload`` holds only str, int, bool, None, lists and dicts (amounts as decimal
-        strings). ``occurred_at`` is ISO 8601 with a UTC offset. ``supersedes`` is the
-        seq of an earlier, not yet superseded entry that this one corrects.
+        strings). ``persons`` are the names the entry concerns (repeats dropped).
+        ``occurred_at`` is ISO 8601 with a UTC offset. ``supersedes`` is the seq of an
+        earlier, not yet superseded entry that this one corrects.
         """
         prepared = _prepare(
             payload,

@@ -248,6 +248,10 @@ SECTIONS: dict[str, Any] = {
             "timezone": {"type": "string", "minLength": 1},
             "sources": _list(_ref("source_ref")),
             "hit_policy": {"enum": ["first", "collect"]},
+            "transition": {
+                "enum": ["act_time", "decision_time", "lex_mitior"],
+                "description": "Which version judges an act: 从旧兼从轻 is lex_mitior",
+            },
         },
         ["id", "version", "effective", "title", "timezone", "hit_policy"],
     ),
@@ -305,6 +309,14 @@ SECTIONS: dict[str, Any] = {
         "propertyNames": {"pattern": IDENT},
     },
     "ladders": _list(_ref("ladder")),
+    "withdraw": {
+        "type": "object",
+        "properties": {
+            k: _list(_ref("code")) for k in ("errors", "factors", "responsibility", "ladders")
+        },
+        "additionalProperties": False,
+        "description": "In a later version: keys of the earlier version's items that lapse",
+    },
 }
 
 REQUIRED_SECTIONS = ("ruleset", "incident", "severity", "measures", "errors", "roles")
