@@ -147,7 +147,14 @@ def cmd_test(args: argparse.Namespace) -> int:
             print(f"{o.scenario.location}: ok [{o.engine}] {o.scenario.name}")
     if args.coverage:
         missing = _scenarios.coverage(rules, outcomes)
-        total = len(rules.compiled.rules) + len(rules.model.consequences)
+        total = sum(
+            len(c.rules)
+            + len(c.model.consequences)
+            + len(c.model.derived)
+            + len(c.model.history)
+            + len(c.model.ladders)
+            for c in rules.compiled_versions
+        )
         print(f"coverage: {total - len(missing)}/{total} rules exercised")
         for line in missing:
             print(f"  not exercised: {line}")

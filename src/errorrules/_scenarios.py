@@ -31,8 +31,22 @@ EXPECT_KEYS = (
     "exempt",
     "points_total",
     "incident_error",
+    "version",
+    "ladders",
+    "limitation",
+    "derived",
 )
-SCENARIO_KEYS = ("name", "incident", "expect", "apply_options", "engines", "description")
+SCENARIO_KEYS = (
+    "name",
+    "incident",
+    "expect",
+    "apply_options",
+    "engines",
+    "description",
+    "history",
+    "decided_at",
+    "case_closed",
+)
 
 
 @attrs.frozen
@@ -43,6 +57,9 @@ class Scenario:
     location: Location
     apply_options: tuple[str, ...] = ()
     engines: tuple[str, ...] = ()
+    history: tuple[dict[str, Any], ...] = ()
+    decided_at: str | None = None
+    case_closed: bool = False
 
     @property
     def id(self) -> str:
@@ -182,6 +199,9 @@ def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
         location=item.loc,
         apply_options=tuple(plain.get("apply_options") or ()),
         engines=tuple(plain.get("engines") or ()),
+        history=tuple(_incident_data(h) for h in plain.get("history") or ()),
+        decided_at=_incident_data(plain.get("decided_at")),
+        case_closed=bool(plain.get("case_closed", False)),
     )
 
 
@@ -237,15 +257,26 @@ def _actual(d: Decision) -> dict[str, Any]:
         "consequences": data["consequences"],
         "exempt": data["exempt"],
         "points_total": data["points_total"],
+        "version": data["ruleset"]["version"],
+        "ladders": data["ladders"],
+        "limitation": data["limitation"] is not None,
+        "derived": data["derived"],
     }
 
 
 def run_scenario(rules: Ruleset, sc: Scenario, engine: str) -> Outcome:
     want = sc.expect
     try:
-        decision = rules.decide(sc.incident, engine=engine, apply_options=sc.apply_options)
-    except IncidentError as exc:
-        if "incident_error" in want:
+        decision = rules.decide(
+            sc.incident,
+            engine=engine,
+            apply_options=sc.apply_options,
+            history=sc.history,
+            decided_at=sc.decided_at,
+            case_closed=sc.case_closed,
+        )
+    except (IncidentError, KeyError, ValueError) as exc:
+        if "incident_error" in want and isinstance(exc, IncidentError):
             codes = [p.code for p in exc.problems]
             if want["incident_error"] in codes:
                 return Outcome(sc, engine, (), None)
@@ -281,10 +312,20 @@ def coverage(rules: Ruleset, outcomes: list[Outcome]) -> list[str]:
     for o in outcomes:
         if o.decision is not None:
             hit.update(ev.rule for ev in o.decision.trace if ev.rule)
-    missing = [f"{r.source} {r.kind} {r.id}" for r in rules.compiled.rules if r.id not in hit]
-    m = rules.model
-    for c in m.consequences:
-        rid = f"consequence:{c.severity}:{c.role}"
-        if rid not in hit:
-            missing.append(f"{m.cite(c.location)} consequence {rid}")
-    return missing
+    missing: dict[str, None] = {}
+    for compiled in rules.compiled_versions:
+        m = compiled.model
+        for r in compiled.rules:
+            if r.id not in hit:
+                missing[f"{r.source} {r.kind} {r.id}"] = None
+        for c in m.consequences:
+            rid = f"consequence:{c.severity}:{c.role}"
+            if rid not in hit:
+                missing[f"{m.cite(c.location)} consequence {rid}"] = None
+        for name in [d.name for d in m.derived] + [h.name for h in m.history]:
+            if name not in hit:
+                missing[f"{name} derived {name}"] = None
+        for lad in m.ladders:
+            if lad.id not in hit:
+                missing[f"{m.cite(lad.location)} ladder {lad.id}"] = None
+    return list(missing)
