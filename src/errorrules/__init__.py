@@ -7,6 +7,7 @@
 """
 
 from ._api import ENGINES, Ruleset, load
+from ._assess import AssessLine, Assessment, Period, UnitScore
 from ._decision import (
     Decision,
     FactorOutcome,
@@ -33,6 +34,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ENGINES",
     "RULESET_FILE_SCHEMA",
+    "AssessLine",
+    "Assessment",
     "Decision",
     "EngineError",
     "EngineUnavailable",
@@ -43,6 +46,7 @@ __all__ = [
     "IncidentError",
     "Location",
     "MatchedError",
+    "Period",
     "PersonConsequence",
     "Problem",
     "Register",
@@ -52,6 +56,7 @@ __all__ = [
     "Ruleset",
     "RulesetError",
     "TraceEvent",
+    "UnitScore",
     "VerifyReport",
     "__version__",
     "load",

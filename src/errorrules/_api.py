@@ -5,15 +5,23 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
 
+from ._assess import Assessment, Period, assess
 from ._build import build_versions
 from ._compiler import CompiledRuleset, compile_ruleset
 from ._decide import Plan, decide
-from ._decision import Decision, VersionOutcome
+from ._decision import (
+    Decision,
+    PersonConsequence,
+    Responsibility,
+    TraceEvent,
+    VersionOutcome,
+    jsonable,
+)
 from ._engines import Engine
 from ._engines._python import PythonEngine
 from ._errors import EngineUnavailable, IncidentError, Problem
@@ -222,6 +230,115 @@ class Ruleset:
             for i, d in outcomes
         )
         return attrs.evolve(chosen, versions=record, version_reason=reason)
+
+    def decide_in_order(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        engine: str | None = None,
+        history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Decide incidents one after another, each seeing the ones before as history.
+
+        Yields register-shaped records: ``{"incident", "decision", "history"}``; items with an
+        ``event`` key (information submissions and the like) pass through unchanged.
+        """
+        hist = as_history(history) or History()
+        t = self.model.time
+        for item in items:
+            if "event" in item:
+                yield dict(item)
+                continue
+            decision = self.decide(item, engine=engine, history=hist)
+            out: dict[str, Any] = {"incident": jsonable(item), "decision": decision.to_dict()}
+            occurred = item.get(t.as_of) if t is not None else None
+            if occurred is not None:
+                unit = (
+                    item.get(self.model.assessment.unit_field)
+                    if self.model.assessment
+                    else (item.get("unit"))
+                )
+                record = HistoryRecord.from_decision(
+                    decision, occurred, unit if isinstance(unit, str) else None
+                )
+                hist.add(record)
+                out["history"] = record.to_dict()
+            yield out
+
+    def decide_together(
+        self,
+        incidents: Iterable[Mapping[str, Any]],
+        *,
+        engine: str | None = None,
+        history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None = None,
+    ) -> Decision:
+        """合并处理: several errors judged together under the ruleset's combination policy.
+
+        Each incident is decided alone first; the combined severity is the heaviest one, one
+        level heavier under ``heaviest_plus_one`` unless it already reaches the absorbing
+        level; every person then takes the schedule's consequence at that severity for the
+        heaviest role they bore.
+        """
+        hist = as_history(history)
+        parts = [self.decide(i, engine=engine, history=hist) for i in incidents]
+        erring = [d for d in parts if d.errors and not d.exempt and d.limitation is None]
+        m = self.model
+        comb = m.combination
+        if not erring or comb is None:
+            if comb is None and len(erring) > 1:
+                raise ValueError(f"ruleset {m.meta.id!r} declares no combination policy")
+            return parts[0] if len(parts) == 1 else (erring[0] if erring else parts[0])
+        levels = [lv.key for lv in m.severity]
+        heaviest = max(levels.index(d.severity_final or levels[0]) for d in erring)
+        top = len(levels) - 1
+        absorb = levels.index(comb.absorbing) if comb.absorbing else top
+        combined = heaviest
+        if comb.policy == "heaviest_plus_one" and len(erring) > 1 and heaviest < absorb:
+            combined = min(top, heaviest + 1)
+        key = levels[combined]
+        role_rank = {r.key: r.rank for r in m.roles}
+        roles: dict[str, str] = {}
+        for d in erring:
+            for r in d.responsibility:
+                if r.person not in roles or role_rank[r.role] < role_rank[roles[r.person]]:
+                    roles[r.person] = r.role
+        schedule = {(c.severity, c.role): c for c in m.consequences}
+        consequences = []
+        for person, role in roles.items():
+            entry = schedule[(key, role)]
+            measures = entry.measures + ((entry.range[0],) if entry.range else ())
+            consequences.append(
+                PersonConsequence(person, role, measures, entry.range, entry.points, False)
+            )
+        ids = ", ".join(d.incident_id or "?" for d in erring)
+        why = f"{len(erring)} errors ({ids}): heaviest {levels[heaviest]}" + (
+            f", one level heavier -> {key}"
+            if combined > heaviest
+            else f", absorbs the rest -> {key}"
+            if heaviest >= absorb
+            else f" -> {key}"
+        )
+        trace = (
+            *(ev for d in erring for ev in d.trace),
+            TraceEvent("combine", "combination", m.cite(comb.location), (), why),
+        )
+        first = erring[0]
+        return attrs.evolve(
+            first,
+            incident_id="+".join(d.incident_id or "?" for d in erring),
+            errors=tuple(e for d in erring for e in d.errors),
+            severity_base=levels[heaviest],
+            severity_final=key,
+            factors=tuple(f for d in erring for f in d.factors),
+            responsibility=tuple(Responsibility(p, r, "combination") for p, r in roles.items()),
+            consequences=tuple(consequences),
+            trace=trace,
+            ladders=(),
+        )
+
+    def assess(self, records: Iterable[Mapping[str, Any]], *, period: str) -> Assessment:
+        """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``)."""
+        return assess(self.model, records, Period.parse(period))
 
 
 def _weight(d: Decision, m: RulesetModel) -> tuple[int, int, Any]:

@@ -21,12 +21,16 @@ from ._errors import Problem, RulesetError
 from ._location import Location
 from ._model import (
     Allocation,
+    AssessItem,
+    AssessmentScheme,
+    Combination,
     Consequence,
     Derived,
     Effect,
     ErrorDefinition,
     Factor,
     FieldSpec,
+    Grade,
     HistoryFact,
     Label,
     Ladder,
@@ -448,6 +452,8 @@ class _Builder:
             history=tuple(history),
             ladders=tuple(ladders),
             time=time,
+            combination=self.combination(s.get("combination"), sev_keys),
+            assessment=self.assessment(s.get("assessment"), sev_keys, areas, errors, factors),
             sha256=sha,
             root=str(root),
             files=tuple(_display(f) for f in files),
@@ -787,6 +793,173 @@ class _Builder:
             )
         return out
 
+    def combination(self, node: Node | None, sev_keys: list[str]) -> Combination | None:
+        if node is None or node.kind != "map":
+            return None
+        absorbing = _get(node, "absorbing")
+        return Combination(
+            _scalar(_get(node, "policy"), str, "heaviest"),
+            self.ref(absorbing, sev_keys, "severity level", ("combination", "absorbing"))
+            if absorbing is not None
+            else None,
+            _scalar(_get(node, "source"), str, ""),
+            node.loc,
+        )
+
+    def assessment(
+        self,
+        node: Node | None,
+        sev_keys: list[str],
+        areas: dict[str, Label],
+        errors: list[ErrorDefinition],
+        factors: list[Factor],
+    ) -> AssessmentScheme | None:
+        if node is None or node.kind != "map":
+            return None
+        unit_node = _get(node, "unit_field")
+        unit_field = self.ref(
+            unit_node, self.fields, "incident field", ("assessment", "unit_field")
+        )
+        codes = [e.code for e in errors]
+        fcodes = [f.code for f in factors]
+
+        def items(section: str) -> tuple[AssessItem, ...]:
+            out = []
+            nodes = _items(_get(node, section))
+            self.unique(nodes, "id", f"{section} id", f"assessment.{section}")
+            for i, it in enumerate(nodes):
+                path: tuple[str | int, ...] = ("assessment", section, i)
+                event = _scalar(_get(it, "event"), str)
+                from_dec = _get(it, "from") is not None
+                if (event is None) == (not from_dec):
+                    self.fail(
+                        "ruleset.bad_value",
+                        "an item counts events or decisions",
+                        it,
+                        path,
+                        "exactly one of 'event' or 'from: decisions'",
+                        "both" if event else "neither",
+                    )
+                    continue
+                pnode = _get(it, "points")
+                points = None
+                if pnode is not None and pnode.value != "decision":
+                    points = _decimal(pnode)
+                elif section == "veto":
+                    points = Decimal(0)
+                elif pnode is None:
+                    self.fail(
+                        "ruleset.missing_key",
+                        "missing 'points'",
+                        it,
+                        path,
+                        "points: <decimal> or points: decision",
+                        "nothing",
+                    )
+                    continue
+                elif event is not None:
+                    self.fail(
+                        "ruleset.bad_value",
+                        "an event has no decision points",
+                        pnode,
+                        (*path, "points"),
+                        "a number",
+                        "'decision'",
+                    )
+                    continue
+                msev = _get(it, "min_severity")
+                area = _get(it, "area")
+                fac = _get(it, "factor")
+                errs = tuple(
+                    r
+                    for j, c in enumerate(_items(_get(it, "errors")))
+                    if (r := self.ref(c, codes, "error code", (*path, "errors", j)))
+                )
+                iid = _scalar(_get(it, "id"), str)
+                if iid is None:
+                    continue
+                out.append(
+                    AssessItem(
+                        iid,
+                        _label(_get(it, "name")),
+                        _scalar(_get(it, "source"), str, ""),
+                        event,
+                        self.ref(msev, sev_keys, "severity level", (*path, "min_severity"))
+                        if msev
+                        else None,
+                        self.ref(area, areas, "duty area", (*path, "area")) if area else None,
+                        errs,
+                        self.ref(fac, fcodes, "factor", (*path, "factor")) if fac else None,
+                        points,
+                        _decimal(_get(it, "cap")),
+                        it.loc,
+                    )
+                )
+            return tuple(out)
+
+        grades = []
+        gnodes = _items(_get(node, "grades"))
+        self.unique(gnodes, "key", "grade", "assessment.grades")
+        last: Decimal | None = None
+        for j, g in enumerate(gnodes):
+            gmin = _decimal(_get(g, "min"))
+            if last is not None and gmin is not None and gmin >= last:
+                self.fail(
+                    "ruleset.bad_value",
+                    "grades go from the highest minimum down",
+                    g,
+                    ("assessment", "grades", j, "min"),
+                    f"below {last}",
+                    str(gmin),
+                )
+            if gmin is None and j != len(gnodes) - 1:
+                self.fail(
+                    "ruleset.bad_value",
+                    "only the last grade has no minimum",
+                    g,
+                    ("assessment", "grades", j),
+                    "a min",
+                    "none",
+                )
+            last = gmin if gmin is not None else last
+            key = _scalar(_get(g, "key"), str)
+            if key:
+                grades.append(Grade(key, _label(_get(g, "name")), gmin))
+        veto_node = _get(node, "veto_grade")
+        veto_grade = (
+            self.ref(veto_node, [g.key for g in grades], "grade", ("assessment", "veto_grade"))
+            if veto_node
+            else None
+        )
+        floor = _get(node, "floor")
+        units = tuple(
+            (
+                str(_scalar(_get(u, "key"), str, "")),
+                tuple(str(c.value) for c in _items(_get(u, "children"))),
+            )
+            for u in _items(_get(node, "units"))
+        )
+        base = _decimal(_get(node, "base"))
+        if unit_field is None or base is None or not grades:
+            return None
+        return AssessmentScheme(
+            title=_label(_get(node, "title")),
+            period=_scalar(_get(node, "period"), str, "year"),
+            unit_field=unit_field,
+            base=base,
+            grades=tuple(grades),
+            source=_scalar(_get(node, "source"), str, ""),
+            floor=_decimal(_get(floor, "at")),
+            floor_applies_to=_scalar(_get(floor, "applies_to"), str, "base"),
+            deductions=items("deductions"),
+            bonuses=items("bonuses"),
+            bonus_cap=_decimal(_get(node, "bonus_cap")),
+            veto=items("veto"),
+            veto_grade=veto_grade,
+            units=units,
+            location=node.loc,
+        )
+
     def meta(self, node: Node | None) -> RulesetMeta | None:
         if node is None or node.kind != "map":
             return None
@@ -1077,6 +1250,7 @@ class _Builder:
         mul = _decimal(_get(node, "points_multiply"))
         exempt = _scalar(_get(node, "exempt"), bool, False)
         choose = _scalar(_get(node, "choose"), str)
+        beyond = _scalar(_get(node, "beyond"), str)
         replace = None
         rnode = _get(node, "replace_measures")
         if rnode is not None:
@@ -1090,12 +1264,14 @@ class _Builder:
         raising: list[tuple[str, bool]] = [
             ("shift", shift > 0),
             ("choose", choose == "heavier"),
+            ("beyond", beyond == "heavier"),
             ("points_add", add is not None and add > 0),
             ("points_multiply", mul is not None and mul > 1),
         ]
         lowering: list[tuple[str, bool]] = [
             ("shift", shift < 0),
             ("choose", choose == "lighter"),
+            ("beyond", beyond == "lighter"),
             ("points_add", add is not None and add < 0),
             ("points_multiply", mul is not None and mul < 1),
             ("exempt", exempt),
@@ -1138,7 +1314,7 @@ class _Builder:
             )
         if replace is not None and kind == "mitigating" and not exempt:
             pass  # replacing measures outright is a mitigating effect of its own
-        return Effect(shift, choose, add, mul, exempt, replace)
+        return Effect(shift, choose, beyond, add, mul, exempt, replace)
 
     def roles(self, node: Node | None) -> list[Role]:
         items = _items(node)
@@ -1162,14 +1338,22 @@ class _Builder:
     def allocations(self, node: Node | None, role_keys: list[str]) -> list[Allocation]:
         items = _items(node)
         self.unique(items, "id", "allocation id", "responsibility")
-        persons = [f.name for f in self.fields.values() if f.person]
+        # A person field (person: true) usually; any text or list field may name the
+        # bearer, e.g. the unit itself or the leadership team.
+        persons = [f.name for f in self.fields.values() if f.type in ("string", "list")]
         out: list[Allocation] = []
         for i, item in enumerate(items):
             path: tuple[str | int, ...] = ("responsibility", i)
             rid = _scalar(_get(item, "id"), str)
             role = self.ref(_get(item, "role"), role_keys, "role", (*path, "role"))
             person = self.ref(
-                _get(item, "person"), persons, "person field (person: true)", (*path, "person")
+                _get(item, "person"), persons, "text or list field", (*path, "person")
+            )
+            ex_node = _get(item, "except")
+            exclude = (
+                self.ref(ex_node, persons, "text or list field", (*path, "except"))
+                if ex_node is not None
+                else None
             )
             when, text = self.condition(_get(item, "when"), (*path, "when"))
             if rid is None or role is None or person is None or any(a.id == rid for a in out):
@@ -1184,6 +1368,7 @@ class _Builder:
                     _scalar(_get(item, "source"), str, ""),
                     len(out),
                     item.loc,
+                    exclude,
                 )
             )
         return out

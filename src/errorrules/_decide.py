@@ -333,7 +333,19 @@ def decide(
     taken: set[str] = set()
     for r in by_kind["allocation"]:
         a = plan.allocations[r.id]
-        named = [p for p in _persons(facts.get(a.person)) if p not in taken]
+        spared = set(_persons(facts.get(a.exclude))) if a.exclude else set()
+        named = [p for p in _persons(facts.get(a.person)) if p not in taken and p not in spared]
+        excused = sorted(p for p in _persons(facts.get(a.person)) if p in spared)
+        if excused:
+            trace.append(
+                TraceEvent(
+                    "responsibility",
+                    a.id,
+                    r.source,
+                    _read(r, facts),
+                    f"{', '.join(excused)}: none ({a.exclude})",
+                )
+            )
         for p in named:
             taken.add(p)
             people.append(Responsibility(p, a.role, a.id))
@@ -371,9 +383,15 @@ def decide(
     for resp in people_for_consequences:
         entry = plan.schedule[(final_key, resp.role)]
         measures = list(entry.measures)
+        notes: list[str] = []
         if entry.range is not None:
             lo, hi = entry.range
             measures.append(hi if choose == {"heavier"} else lo)
+        for f in applied:
+            if f.effect.beyond:
+                note = _beyond(plan, entry.range, measures, f)
+                if note:
+                    notes.append(note)
         points = entry.points
         for f in applied:
             if f.effect.points_multiply is not None:
@@ -398,6 +416,7 @@ def decide(
                 rng,
                 _canonical(points),
                 exempting is not None,
+                tuple(notes),
             )
         )
         trace.append(
@@ -432,6 +451,28 @@ def decide(
         limitation=expired,
         labels=plan.labels,
     )
+
+
+def _beyond(plan: Plan, rng: tuple[str, str] | None, measures: list[str], f: Factor) -> str:
+    """加重/减轻: replace the range's pick by the grade just outside it, or say why not."""
+    scale = list(plan.measure_rank)
+    lo, hi = rng if rng is not None else (measures[-1], measures[-1]) if measures else ("", "")
+    if not lo:
+        return f"{f.code}: refused, there is no measure to go beyond"
+    if f.effect.beyond == "lighter":
+        at = plan.measure_rank[lo] - 1
+        if rng is not None and lo == hi == scale[-1]:
+            return f"{f.code}: 减轻 refused, the only grade is the gravest ({lo})"
+        if at < 0:
+            return f"{f.code}: 减轻 refused, {lo} is already the lightest measure"
+    else:
+        at = plan.measure_rank[hi] + 1
+        if at >= len(scale):
+            return f"{f.code}: 加重 refused, {hi} is already the gravest measure"
+    target = scale[at]
+    old = measures[-1]
+    measures[-1] = target
+    return f"{f.code}: {'减轻' if f.effect.beyond == 'lighter' else '加重'} {old} -> {target}"
 
 
 def _derived_values(m: RulesetModel, facts: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -112,9 +112,11 @@ class PersonConsequence:
     range: tuple[str, str] | None
     points: Decimal
     exempt: bool
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "notes": list(self.notes),
             "person": self.person,
             "role": self.role,
             "measures": list(self.measures),

@@ -105,6 +105,7 @@ class Effect:
 
     shift: int = 0
     choose: str | None = None
+    beyond: str | None = None
     points_add: Decimal | None = None
     points_multiply: Decimal | None = None
     exempt: bool = False
@@ -116,6 +117,8 @@ class Effect:
             parts.append(f"shift {self.shift:+d}")
         if self.choose:
             parts.append(f"choose {self.choose}")
+        if self.beyond:
+            parts.append(f"one grade {self.beyond} than the range")
         if self.points_multiply is not None:
             parts.append(f"points ×{self.points_multiply}")
         if self.points_add is not None:
@@ -166,6 +169,7 @@ class Allocation:
     source: str
     index: int = 0
     location: Location = UNKNOWN
+    exclude: str | None = None
 
 
 @attrs.frozen
@@ -272,6 +276,61 @@ class TimeRules:
 
 
 @attrs.frozen
+class Combination:
+    """合并处理: how several errors judged together set one severity."""
+
+    policy: str  # heaviest | heaviest_plus_one
+    absorbing: str | None
+    source: str
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class AssessItem:
+    """A deduction, bonus or veto: from events of a kind, or from decisions that match."""
+
+    id: str
+    name: Label
+    source: str
+    event: str | None = None
+    min_severity: str | None = None
+    area: str | None = None
+    errors: tuple[str, ...] = ()
+    factor: str | None = None
+    points: Decimal | None = None  # None: the decision's own points
+    cap: Decimal | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Grade:
+    key: str
+    name: Label
+    min: Decimal | None
+
+
+@attrs.frozen
+class AssessmentScheme:
+    """Year-end (or monthly, quarterly) unit assessment: 考核细则."""
+
+    title: Label
+    period: str
+    unit_field: str
+    base: Decimal
+    grades: tuple[Grade, ...]
+    source: str
+    floor: Decimal | None = None
+    floor_applies_to: str = "base"
+    deductions: tuple[AssessItem, ...] = ()
+    bonuses: tuple[AssessItem, ...] = ()
+    bonus_cap: Decimal | None = None
+    veto: tuple[AssessItem, ...] = ()
+    veto_grade: str | None = None
+    units: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class RulesetMeta:
     id: str
     version: str
@@ -305,6 +364,8 @@ class RulesetModel:
     history: tuple[HistoryFact, ...] = ()
     ladders: tuple[Ladder, ...] = ()
     time: TimeRules | None = None
+    assessment: AssessmentScheme | None = None
+    combination: Combination | None = None
     files: tuple[str, ...] = ()
     #: display name (cwd-relative, for error messages) → stable name (``<folder>/<file>``)
     #: used in traces, so a decision's JSON does not depend on the working directory.

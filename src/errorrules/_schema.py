@@ -117,7 +117,14 @@ DEFS: dict[str, Any] = {
     "effect": _obj(
         {
             "shift": {"type": "integer", "minimum": -10, "maximum": 10},
-            "choose": {"enum": ["heavier", "lighter"]},
+            "choose": {
+                "enum": ["heavier", "lighter"],
+                "description": "从重/从轻: the heavier or lighter end of the consequence range",
+            },
+            "beyond": {
+                "enum": ["heavier", "lighter"],
+                "description": "加重/减轻: one grade above the range's top or below its bottom",
+            },
             "points_add": _ref("decimal"),
             "points_multiply": _ref("decimal"),
             "exempt": {"type": "boolean"},
@@ -148,6 +155,7 @@ DEFS: dict[str, Any] = {
             "id": _ref("code"),
             "role": _ref("ident"),
             "person": _ref("ident"),
+            "except": _ref("ident"),
             "when": _ref("condition"),
             "source": _ref("source"),
         },
@@ -232,6 +240,32 @@ DEFS: dict[str, Any] = {
         },
         ["id", "name", "measure", "window", "mode", "tiers", "source"],
     ),
+    "assess_item": _obj(
+        {
+            "id": _ref("code"),
+            "name": _ref("label"),
+            "event": _ref("ident"),
+            "from": {"enum": ["decisions"]},
+            "min_severity": _ref("ident"),
+            "area": _ref("ident"),
+            "errors": _list(_ref("code")),
+            "factor": _ref("code"),
+            "points": {
+                "anyOf": [{"enum": ["decision"]}, _ref("decimal")],
+                "description": "points per record, or 'decision' for the decision's own points",
+            },
+            "cap": _ref("decimal"),
+            "source": _ref("source"),
+        },
+        ["id", "name", "source"],
+    ),
+    "grade": _obj(
+        {"key": _ref("ident"), "name": _ref("label"), "min": _ref("decimal")}, ["key", "name"]
+    ),
+    "unit_group": _obj(
+        {"key": {"type": "string", "minLength": 1}, "children": _list(_TEXT, minItems=1)},
+        ["key", "children"],
+    ),
     "source_ref": _obj(
         {"id": _ref("ident"), "title": _TEXT, "url": _TEXT, "note": _TEXT}, ["id", "title"]
     ),
@@ -309,6 +343,37 @@ SECTIONS: dict[str, Any] = {
         "propertyNames": {"pattern": IDENT},
     },
     "ladders": _list(_ref("ladder")),
+    "combination": _obj(
+        {
+            "policy": {"enum": ["heaviest", "heaviest_plus_one"]},
+            "absorbing": _ref("ident"),
+            "source": _ref("source"),
+        },
+        ["policy", "source"],
+        description="合并处理: several errors judged together",
+    ),
+    "assessment": _obj(
+        {
+            "title": _ref("label"),
+            "period": {"enum": ["month", "quarter", "year"]},
+            "unit_field": _ref("ident"),
+            "base": _ref("decimal"),
+            "floor": _obj(
+                {"at": _ref("decimal"), "applies_to": {"enum": ["base", "net"]}},
+                ["at", "applies_to"],
+                description="扣完为止: deductions stop at the floor (base) or the score does (net)",
+            ),
+            "deductions": _list(_ref("assess_item")),
+            "bonuses": _list(_ref("assess_item")),
+            "bonus_cap": _ref("decimal"),
+            "veto": _list(_ref("assess_item")),
+            "veto_grade": _ref("ident"),
+            "grades": _list(_ref("grade"), minItems=1),
+            "units": _list(_ref("unit_group")),
+            "source": _ref("source"),
+        },
+        ["title", "period", "unit_field", "base", "grades", "source"],
+    ),
     "withdraw": {
         "type": "object",
         "properties": {
