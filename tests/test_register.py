@@ -263,8 +263,8 @@ def test_non_json_payload_is_refused(db: Path, payload: Any, fragment: str) -> N
     ("kwargs", "fragment"),
     [
         ({"persons": "alice"}, "not the string"),
-        ({"persons": ("alice", "alice")}, "twice"),
         ({"persons": ("",)}, "non-empty"),
+        ({"persons": (["a"], ["a"])}, "non-empty strings"),
         ({"kind": ""}, "kind"),
         ({"unit": ""}, "unit"),
         ({"occurred_at": "2024-03-01T09:00:00"}, "no UTC offset"),
@@ -277,6 +277,15 @@ def test_bad_entry_fields_are_refused(db: Path, kwargs: dict[str, Any], fragment
         with pytest.raises(RegisterError, match=fragment):
             reg.append({"x": 1}, **kwargs)
         assert len(reg) == 0
+
+
+def test_persons_named_twice_are_listed_once(db: Path) -> None:
+    with Register(db) as reg:
+        entry = reg.append({"x": 1}, persons=["bob", "alice", "bob"])
+        assert entry.persons == ("bob", "alice")
+        assert reg.get(1) == entry
+        assert reg.by_person("bob") == [entry]
+        assert reg.verify().ok
 
 
 def test_record_time_is_optional_and_hashed(db: Path) -> None:
