@@ -286,6 +286,12 @@ def build_versions(path: str | os.PathLike[str]) -> tuple[RulesetModel, ...]:
                         str(b.meta.effective),
                     )
                 )
+    if not problems and len(models) != len(layers):
+        problems.append(
+            Problem(
+                "ruleset.incomplete", "the ruleset section could not be read", anchor, ("ruleset",)
+            )
+        )
     if problems or not models:
         raise RulesetError(problems)
     return tuple(models)
@@ -375,11 +381,12 @@ class _Builder:
         if text is None or node is None:
             return cond.Const(False), ""
         loc = node.loc
-        if node.raw and node.raw == text:
-            start = loc
-        else:
-            # A quoted scalar: the text starts one column after the quote.
+        if node.style in ("'", '"'):
+            # A quoted scalar: the text starts one column after the quote. (Inside a
+            # block scalar, | or >, lines are right relative to the indicator only.)
             start = Location(loc.file, loc.line, loc.col + 1)
+        else:
+            start = loc
         parsed, found = cond.parse(text, self.ftypes, start, path)
         self.problems += found
         return parsed, text

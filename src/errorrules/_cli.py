@@ -19,6 +19,7 @@ from ._decision import jsonable
 from ._errors import EngineUnavailable, ErrorrulesError, IncidentError, RulesetError
 from ._history import History, HistoryRecord
 from ._register import Register, RegisterError
+from ._report import render
 from ._schema import RULESET_FILE_SCHEMA
 
 
@@ -182,6 +183,22 @@ def cmd_register(args: argparse.Namespace) -> int:
             if "history" in e.payload
         )
         for where, incident in read_incidents(args.incidents):
+            if isinstance(incident, dict) and "event" in incident:
+                entry = reg.append(
+                    jsonable(incident),
+                    kind="event",
+                    unit=incident.get("unit") if isinstance(incident.get("unit"), str) else None,
+                )
+                print(f"{entry.seq}\t{incident.get('id', '-')}\tevent {incident['event']}")
+                continue
+            previous = current.get(incident.get("id") if isinstance(incident, dict) else None)
+            if previous is not None and "history" in previous.payload:
+                # A correction replaces the record it supersedes in the history too.
+                history = History(
+                    HistoryRecord.from_dict(e.payload["history"])
+                    for e in current.values()
+                    if "history" in e.payload and e.seq != previous.seq
+                )
             try:
                 decision = rules.decide(incident, engine=args.engine, history=history)
             except IncidentError as exc:
@@ -195,7 +212,6 @@ def cmd_register(args: argparse.Namespace) -> int:
             if occurred is not None:
                 record = HistoryRecord.from_decision(decision, occurred, unit)
                 history.add(record)
-            previous = current.get(decision.incident_id)
             entry = reg.append(
                 {
                     "incident_id": decision.incident_id,
@@ -217,6 +233,36 @@ def cmd_register(args: argparse.Namespace) -> int:
                 + (f"\tsupersedes {previous.seq}" if previous is not None else "")
             )
     return status
+
+
+def _records(rules: Ruleset, source: str, engine: str) -> list[dict[str, Any]]:
+    """Register entries, or an incidents file decided in order (events pass through)."""
+    path = Path(source)
+    if path.is_file() and path.read_bytes()[:16] == b"SQLite format 3\x00":
+        with _register(source) as reg:
+            return [dict(e.payload) for e in reg.current()]
+    items = [incident for _, incident in read_incidents(source)]
+    try:
+        return list(rules.decide_in_order(items, engine=engine))
+    except IncidentError as exc:
+        _fail(f"{source}: {exc.problems[0]}")
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    rules = _load(args.path, args.engine)
+    if rules.model.assessment is None:
+        _fail(f"ruleset {rules.id!r} declares no assessment scheme")
+    try:
+        assessment = rules.assess(_records(rules, args.records, args.engine), period=args.period)
+    except ValueError as exc:
+        _fail(str(exc))
+    text = render(assessment.to_dict(), args.format, lang=args.lang)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out} ({len(assessment.units)} units, period {args.period})")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -306,6 +352,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("ledger")
     s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("assess", help="assess every unit over a period; text, json, csv or html")
+    s.add_argument("path", help="ruleset folder")
+    s.add_argument("records", help="a register file, or incidents and events (JSON/JSONL/YAML)")
+    s.add_argument("--period", required=True, help="2026, 2026-Q1 or 2026-03")
+    s.add_argument("--format", choices=("text", "json", "csv", "html"), default="text")
+    s.add_argument("--lang", choices=("zh", "en"), default="zh")
+    s.add_argument("--out", help="write to this file instead of standard output")
+    s.add_argument("--engine", choices=ENGINES, default="python")
+    s.set_defaults(func=cmd_assess)
 
     s = sub.add_parser("schema", help="JSON Schema of ruleset files, or of one ruleset's incidents")
     s.add_argument("--incident", metavar="PATH", help="ruleset folder whose incidents to describe")

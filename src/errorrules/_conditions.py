@@ -134,8 +134,8 @@ def to_text(cond: Condition) -> str:
     if isinstance(cond, Range):
         lo = "[" if cond.low_inclusive else "("
         hi = "]" if cond.high_inclusive else ")"
-        a = "" if cond.low is None else str(cond.low)
-        b = "" if cond.high is None else str(cond.high)
+        a = "" if cond.low is None else format(cond.low, "f")
+        b = "" if cond.high is None else format(cond.high, "f")
         return f"{cond.field} in {lo}{a}..{b}{hi}"
     if isinstance(cond, Exists):
         return f"exists({cond.field})"
@@ -162,6 +162,8 @@ def _lit(v: Scalar) -> str:
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(v, _dt.datetime):
         return f'"{v.isoformat()}"'
+    if isinstance(v, Decimal):
+        return format(v, "f")  # never exponent notation: 1E-7 does not tokenize
     return str(v)
 
 
@@ -381,7 +383,8 @@ class _Parser:
         tok = self.take()
         if tok.kind == "str":
             body = tok.text[1:-1]
-            return _RawLit("str", re.sub(r"\\(.)", r"\1", body), tok.pos)
+            # Only \\, \" and \' are escapes: a pattern's \d or \. keeps its backslash.
+            return _RawLit("str", re.sub(r"\\([\\\"'])", r"\1", body), tok.pos)
         if tok.kind == "num":
             return _RawLit("num", tok.text, tok.pos)
         if tok.kind == "kw" and tok.text in ("true", "false"):
@@ -535,7 +538,7 @@ class _Checker:
             got = {"str": "text", "num": "number", "bool": "boolean"}[lit.kind]
             self.fail(
                 "condition.type",
-                f"{field!r} is a {kind} field",
+                f"{field!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} field",
                 lit.pos,
                 expected=expected,
                 got=f"{got} {lit.value!r}",

@@ -24,7 +24,7 @@ from ._decision import (
 )
 from ._engines import Engine
 from ._engines._python import compile_condition
-from ._history import History, add_years, count_records, hours_between, zone
+from ._history import History, add_years, count_fact, hours_between, zone
 from ._incident import canonical_decimal
 from ._model import Consequence, Derived, ErrorDefinition, Factor, Label, RulesetModel
 
@@ -145,17 +145,16 @@ def _history_facts(
         key = facts.get(h.field)
         if not isinstance(key, str):
             continue
-        records = history.window_records(h.subject, key, h.window, as_of, plan.tz, me)
-        counted = count_records(h, records, key if h.subject == "person" else None, plan.rank)
-        facts[h.name] = len(counted)
+        n, sample = count_fact(h, history, key, as_of, plan.tz, plan.levels, me)
+        facts[h.name] = n
         trace.append(
             TraceEvent(
                 "history",
                 h.name,
                 plan.sources[h.name],
                 ((h.field, key), (t.as_of, as_of)),
-                f"= {len(counted)} in {h.window.describe()}"
-                + (f": {', '.join(r.id for r in counted[:10])}" if counted else ""),
+                f"= {n} in {h.window.describe()}"
+                + (f": {', '.join(sample)}{', ...' if n > len(sample) else ''}" if n else ""),
             )
         )
 
@@ -496,13 +495,18 @@ def _ladders(
     out: list[LadderOutcome] = []
     for ladder in m.ladders:
         for i, c in enumerate(consequences):
-            records = history.window_records("person", c.person, ladder.window, as_of, plan.tz, me)
-            prior = [
-                r
-                for r in records
-                if any(ladder.measure in ms for p, _, ms in r.people if p == c.person)
-            ]
-            count = len(prior) + (1 if ladder.measure in c.measures else 0)
+            # The records that counted are listed in full: a ladder's counts are small.
+            prior_n, prior = history.count(
+                "person",
+                c.person,
+                ladder.window,
+                as_of,
+                plan.tz,
+                measure=ladder.measure,
+                exclude=me,
+                sample=1000,
+            )
+            count = prior_n + (1 if ladder.measure in c.measures else 0)
             reached = [tier for tier in ladder.tiers if count >= tier.count]
             if not reached or ladder.measure not in c.measures:
                 continue  # a ladder moves only when this decision adds a step to it
@@ -513,9 +517,7 @@ def _ladders(
                 c, measures=c.measures + added, points=_canonical(c.points + extra)
             )
             out.append(
-                LadderOutcome(
-                    ladder.id, c.person, count, tiers[-1].count, added, tuple(r.id for r in prior)
-                )
+                LadderOutcome(ladder.id, c.person, count, tiers[-1].count, added, tuple(prior))
             )
             trace.append(
                 TraceEvent(

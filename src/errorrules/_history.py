@@ -77,69 +77,125 @@ class HistoryRecord:
         )
 
 
+class _Series:
+    """One person's (or unit's) records: times sorted, with per-measure and per-severity
+    sub-series, so every window count is two bisections."""
+
+    __slots__ = ("by_measure", "by_severity", "ids", "records", "times")
+
+    def __init__(self) -> None:
+        self.times: list[_dt.datetime] = []
+        self.ids: list[str] = []
+        self.records: dict[str, HistoryRecord] = {}
+        self.by_measure: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
+        self.by_severity: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
+
+    def add(self, r: HistoryRecord, measures: Iterable[str]) -> None:
+        _insert(self.times, self.ids, r.occurred_at, r.id)
+        self.records[r.id] = r
+        for m in set(measures):
+            _insert(*self.by_measure.setdefault(m, ([], [])), r.occurred_at, r.id)
+        if r.severity is not None:
+            _insert(*self.by_severity.setdefault(r.severity, ([], [])), r.occurred_at, r.id)
+
+
+def _insert(times: list[_dt.datetime], ids: list[str], t: _dt.datetime, rid: str) -> None:
+    if not times or times[-1] <= t:  # the common case: records arrive in time order
+        times.append(t)
+        ids.append(rid)
+        return
+    at = bisect.bisect_right(times, t)
+    times.insert(at, t)
+    ids.insert(at, rid)
+
+
+def _span(
+    times: list[_dt.datetime],
+    ids: list[str],
+    start: _dt.datetime,
+    end: _dt.datetime,
+    exclude: tuple[str, _dt.datetime] | None,
+    sample: int,
+) -> tuple[int, list[str]]:
+    """Records in [start, end] of one sorted series, less ``exclude`` (the incident itself,
+    with its time, so that finding it is a bisection too)."""
+    lo = bisect.bisect_left(times, start)
+    hi = bisect.bisect_right(times, end)
+    n = hi - lo
+    first = ids[lo : min(hi, lo + sample + 1)]
+    if exclude is not None and n:
+        rid, t = exclude
+        a, b = bisect.bisect_left(times, t, lo, hi), bisect.bisect_right(times, t, lo, hi)
+        if rid in ids[a:b]:
+            n -= 1
+        first = [x for x in first if x != rid]
+    return n, first[:sample]
+
+
 class History:
-    """Prior records indexed by person and by unit, each list sorted by time."""
+    """Prior records indexed by person and by unit, each series sorted by time.
+
+    Counting a window is O(log n): the size of a history does not enter a decision's cost.
+    """
 
     def __init__(self, records: Iterable[HistoryRecord] = ()) -> None:
-        by_person: dict[str, list[tuple[_dt.datetime, str, HistoryRecord]]] = {}
-        by_unit: dict[str, list[tuple[_dt.datetime, str, HistoryRecord]]] = {}
-        n = 0
-        for r in records:
-            n += 1
-            if not r.errors:
-                continue  # a decision with no error leaves nothing to count
-            key = (r.occurred_at, r.id, r)
-            for person in {p for p, _, _ in r.people}:
-                by_person.setdefault(person, []).append(key)
-            if r.unit:
-                by_unit.setdefault(r.unit, []).append(key)
-        for table in (by_person, by_unit):
-            for rows in table.values():
-                rows.sort(key=lambda x: (x[0], x[1]))
-        self._index = {"person": by_person, "unit": by_unit}
-        self._times = {
-            kind: {k: [row[0] for row in rows] for k, rows in table.items()}
-            for kind, table in self._index.items()
-        }
-        self.size = n
+        self._index: dict[str, dict[str, _Series]] = {"person": {}, "unit": {}}
+        self.size = 0
+        # Bulk load: sort once, then append in order (inserting one by one is quadratic).
+        for r in sorted(records, key=lambda r: (r.occurred_at, r.id)):
+            self.add(r)
 
     def __len__(self) -> int:
         return self.size
 
     def add(self, r: HistoryRecord) -> None:
-        """Index one more record (deciding a register's incidents in order)."""
+        """Index one more record (e.g. deciding a register's incidents in order)."""
         self.size += 1
         if not r.errors:
-            return
-        row = (r.occurred_at, r.id, r)
-        keys = [("person", p) for p in sorted({p for p, _, _ in r.people})]
+            return  # a decision with no error leaves nothing to count
+        persons: dict[str, list[str]] = {}
+        for p, _, got in r.people:
+            persons.setdefault(p, []).extend(got)
+        for p, ms in persons.items():
+            self._index["person"].setdefault(p, _Series()).add(r, ms)
         if r.unit:
-            keys.append(("unit", r.unit))
-        for kind, key in keys:
-            rows = self._index[kind].setdefault(key, [])
-            times = self._times[kind].setdefault(key, [])
-            at = bisect.bisect_right(times, r.occurred_at)
-            rows.insert(at, row)
-            times.insert(at, r.occurred_at)
+            every = [m for _, _, ms in r.people for m in ms]
+            self._index["unit"].setdefault(r.unit, _Series()).add(r, every)
 
-    def window_records(
+    def count(
         self,
         subject: str,
         key: str,
         window: Window,
         as_of: _dt.datetime,
         tz: _dt.tzinfo,
+        *,
+        measure: str | None = None,
+        severities: Iterable[str] | None = None,
         exclude: str | None = None,
-    ) -> list[HistoryRecord]:
-        """Records of ``key`` from the window's start up to and including ``as_of``."""
-        rows = self._index[subject].get(key)
-        if not rows:
-            return []
-        times = self._times[subject][key]
+        sample: int = 10,
+    ) -> tuple[int, list[str]]:
+        """How many records of ``key`` in the window ending at ``as_of`` (inclusive), and the
+        ids of the first ``sample`` of them. ``measure`` or ``severities`` narrow the count."""
+        series = self._index[subject].get(key)
+        if series is None:
+            return 0, []
         start = window_start(window, as_of, tz)
-        lo = bisect.bisect_left(times, start)
-        hi = bisect.bisect_right(times, as_of.astimezone(_dt.UTC))
-        return [r for _, rid, r in rows[lo:hi] if rid != exclude]
+        end = as_of.astimezone(_dt.UTC)
+        found = series.records.get(exclude) if exclude is not None else None
+        ex = (found.id, found.occurred_at) if found is not None else None
+        if measure is not None:
+            times, ids = series.by_measure.get(measure, ([], []))
+            return _span(times, ids, start, end, ex, sample)
+        if severities is not None:
+            total, out = 0, []
+            for sev in severities:
+                times, ids = series.by_severity.get(sev, ([], []))
+                n, some = _span(times, ids, start, end, ex, sample)
+                total += n
+                out += some
+            return total, sorted(out, key=lambda x: (series.records[x].occurred_at, x))[:sample]
+        return _span(series.times, series.ids, start, end, ex, sample)
 
 
 def window_start(window: Window, as_of: _dt.datetime, tz: _dt.tzinfo) -> _dt.datetime:
@@ -156,20 +212,26 @@ def window_start(window: Window, as_of: _dt.datetime, tz: _dt.tzinfo) -> _dt.dat
     return first.astimezone(_dt.UTC)
 
 
-def count_records(
-    fact: HistoryFact, records: list[HistoryRecord], person: str | None, rank: Mapping[str, int]
-) -> list[HistoryRecord]:
-    """The records a history fact counts."""
-    if fact.count in ("errors", "decisions"):
-        return records
+def count_fact(
+    fact: HistoryFact,
+    history: History,
+    key: str,
+    as_of: _dt.datetime,
+    tz: _dt.tzinfo,
+    levels: list[str],
+    exclude: str | None,
+) -> tuple[int, list[str]]:
+    """The value of a history fact and a sample of the records it counted."""
     if fact.count == "measure":
-        return [
-            r
-            for r in records
-            if any(fact.arg in m for p, _, m in r.people if person is None or p == person)
-        ]
-    floor = rank.get(fact.arg or "", 0)
-    return [r for r in records if r.severity is not None and rank.get(r.severity, -1) >= floor]
+        return history.count(
+            fact.subject, key, fact.window, as_of, tz, measure=fact.arg, exclude=exclude
+        )
+    if fact.count == "min_severity":
+        at = levels.index(fact.arg or levels[0])
+        return history.count(
+            fact.subject, key, fact.window, as_of, tz, severities=levels[at:], exclude=exclude
+        )
+    return history.count(fact.subject, key, fact.window, as_of, tz, exclude=exclude)
 
 
 def hours_between(a: _dt.datetime, b: _dt.datetime) -> Decimal:

@@ -10,6 +10,7 @@ and a did-you-mean, like jsonschema's ``iter_errors``.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -384,7 +385,15 @@ SECTIONS: dict[str, Any] = {
     },
 }
 
-REQUIRED_SECTIONS = ("ruleset", "incident", "severity", "measures", "errors", "roles")
+REQUIRED_SECTIONS = (
+    "ruleset",
+    "incident",
+    "severity",
+    "measures",
+    "errors",
+    "roles",
+    "consequences",
+)
 
 RULESET_FILE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -410,11 +419,12 @@ def _type_ok(node: Node, typ: str) -> bool:
     if node.kind != "scalar":
         return False
     if typ == "string":
-        return isinstance(v, str | _dt.date)
+        return isinstance(v, str)
     if typ == "integer":
         return isinstance(v, int) and not isinstance(v, bool)
     if typ == "number":
-        return isinstance(v, int | float) and not isinstance(v, bool)
+        # .inf and .nan are numbers to YAML, never an amount or a score.
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     if typ == "boolean":
         return isinstance(v, bool)
     return False
@@ -520,9 +530,12 @@ def iter_problems(
 def _scalar(node: Node, s: Mapping[str, Any], path: tuple[str | int, ...]) -> Iterator[Problem]:
     v = node.value
     if s.get("format") == "date":
-        if isinstance(v, _dt.datetime) or (
-            isinstance(v, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)
-        ):
+        try:
+            ok = isinstance(v, str) and bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v))
+            ok = ok and bool(_dt.date.fromisoformat(v))
+        except ValueError:
+            ok = False
+        if not ok:
             yield Problem(
                 "ruleset.bad_value",
                 "not a date",

@@ -37,6 +37,7 @@ class Node:
     raw: str = ""
     tag: str = ""
     keys: dict[str, Location] = attrs.field(factory=dict)
+    style: str | None = None  # a scalar's quoting: ' or " or | or >, None when plain
 
     def describe(self) -> str:
         """What a human would call this value, for 'expected X, got Y' messages."""
@@ -133,12 +134,16 @@ class _Converter:
         if node.tag not in _SCALAR_TAGS:
             self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
             return Node("scalar", node.value, loc, node.value, f"{_STD}str")
+        if node.tag == f"{_STD}timestamp":
+            # Dates stay text, as YAML 1.2 editors see them; the schema checks their form
+            # and the builder parses them where a date belongs.
+            return Node("scalar", node.value, loc, node.value, f"{_STD}str", style=node.style)
         try:
             value = self._ctor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             self.problem("yaml.scalar", f"cannot read value {node.value!r}: {exc}", loc)
             value = node.value
-        return Node("scalar", value, loc, node.value, node.tag)
+        return Node("scalar", value, loc, node.value, node.tag, style=node.style)
 
 
 def load_text(text: str, file: str) -> tuple[Node | None, list[Problem]]:
