@@ -41,8 +41,10 @@ def main() -> int:
         points[unit] += d.points_total
 
     print(f"{rules!r} on engine {args.engine}")
-    print(f"{len(decisions)} incidents decided in {elapsed * 1000:.1f} ms "
-          f"({len(decisions) / elapsed:,.0f} decisions/s)\n")
+    print(
+        f"{len(decisions)} incidents decided in {elapsed * 1000:.1f} ms "
+        f"({len(decisions) / elapsed:,.0f} decisions/s)\n"
+    )
     levels = [lv.key for lv in rules.model.severity]
     header = f"{'unit':<12}" + "".join(f"{lv:>8}" for lv in [*levels, "none"]) + f"{'points':>9}"
     print(header)

@@ -30,7 +30,9 @@ def _value(spec: FieldSpec) -> st.SearchStrategy[Any]:
         lo = spec.minimum if spec.minimum is not None else Decimal(0)
         hi = spec.maximum if spec.maximum is not None else Decimal(200000)
         return st.one_of(
-            st.sampled_from([Decimal(0), Decimal(100), Decimal(1000), Decimal(10000), Decimal(50000)]),
+            st.sampled_from(
+                [Decimal(0), Decimal(100), Decimal(1000), Decimal(10000), Decimal(50000)]
+            ),
             st.decimals(min_value=lo, max_value=hi, places=2, allow_nan=False),
         ).map(str)
     if t == "datetime":

@@ -20,8 +20,16 @@ def office() -> errorrules.Ruleset:
 
 
 def draft(**kw: Any) -> dict[str, Any]:
-    return {"id": "D", "unit": "桥头河镇", "occurred_at": T, "kind": "draft", "drafter": "张伟",
-            "reviewer": "李娜", "approver": "周国平", **kw}
+    return {
+        "id": "D",
+        "unit": "桥头河镇",
+        "occurred_at": T,
+        "kind": "draft",
+        "drafter": "张伟",
+        "reviewer": "李娜",
+        "approver": "周国平",
+        **kw,
+    }
 
 
 def roles(d: errorrules.Decision) -> list[tuple[str, str, str]]:
@@ -30,21 +38,38 @@ def roles(d: errorrules.Decision) -> list[tuple[str, str, str]]:
 
 def test_drafter_reviewer_approver(office: errorrules.Ruleset) -> None:
     assert roles(office.decide(draft())) == [
-        ("张伟", "direct", "drafter"), ("李娜", "principal", "reviewer"),
-        ("周国平", "important", "approver")]
+        ("张伟", "direct", "drafter"),
+        ("李娜", "principal", "reviewer"),
+        ("周国平", "important", "approver"),
+    ]
 
 
 def test_reviewer_overrode_a_correct_draft(office: errorrules.Ruleset) -> None:
     assert roles(office.decide(draft(reviewer_overrode=True))) == [
-        ("李娜", "direct", "override-reviewer"), ("周国平", "principal", "override-approver")]
+        ("李娜", "direct", "override-reviewer"),
+        ("周国平", "principal", "override-approver"),
+    ]
 
 
 def test_collective_decision_with_recorded_dissent(office: errorrules.Ruleset) -> None:
-    d = office.decide({"id": "C", "unit": "金石镇", "occurred_at": T, "kind": "collective",
-                       "decision_maker": "王书记", "members": ["甲", "乙", "丙"],
-                       "dissenters": ["乙"], "leadership_team": "金石镇党委班子"})
-    assert roles(d) == [("王书记", "principal", "maker"), ("甲", "important", "members"),
-                        ("丙", "important", "members"), ("金石镇党委班子", "overall", "team")]
+    d = office.decide(
+        {
+            "id": "C",
+            "unit": "金石镇",
+            "occurred_at": T,
+            "kind": "collective",
+            "decision_maker": "王书记",
+            "members": ["甲", "乙", "丙"],
+            "dissenters": ["乙"],
+            "leadership_team": "金石镇党委班子",
+        }
+    )
+    assert roles(d) == [
+        ("王书记", "principal", "maker"),
+        ("甲", "important", "members"),
+        ("丙", "important", "members"),
+        ("金石镇党委班子", "overall", "team"),
+    ]
     assert any("乙: none (dissenters)" in ev.effect for ev in d.trace)
 
 
@@ -67,8 +92,9 @@ def notes(d: errorrules.Decision, person: str = "张伟") -> tuple[str, ...]:
         ({"heavier": True}, ("dismissal",)),  # 加重: one grade above demotion
     ],
 )
-def test_range_operations(office: errorrules.Ruleset, facts: dict[str, Any],
-                          expected: tuple[str, ...]) -> None:
+def test_range_operations(
+    office: errorrules.Ruleset, facts: dict[str, Any], expected: tuple[str, ...]
+) -> None:
     assert measures(office.decide(draft(**facts))) == expected
 
 
@@ -86,8 +112,16 @@ def test_lighter_when_the_only_grade_is_the_gravest_is_refused(office: errorrule
 
 
 def test_lighter_below_the_lightest_is_refused(office: errorrules.Ruleset) -> None:
-    d = office.decide({"id": "M", "unit": "湄江镇", "occurred_at": T, "kind": "minor",
-                       "drafter": "张伟", "lighter": True})
+    d = office.decide(
+        {
+            "id": "M",
+            "unit": "湄江镇",
+            "occurred_at": T,
+            "kind": "minor",
+            "drafter": "张伟",
+            "lighter": True,
+        }
+    )
     assert measures(d) == ("reprimand",)
     assert "already the lightest" in notes(d)[0]
 
@@ -118,20 +152,47 @@ def test_one_act_matching_two_definitions_is_judged_under_the_heavier(
 
 def _records(office: errorrules.Ruleset) -> list[dict[str, Any]]:
     incidents: list[dict[str, Any]] = [
-        {"id": "A", "unit": "桥头河镇", "occurred_at": "2026-02-01T10:00:00+08:00",
-         "kind": "minor", "drafter": "张伟"},
-        {"id": "B", "unit": "金石镇", "occurred_at": "2026-03-01T10:00:00+08:00",
-         "kind": "draft", "drafter": "刘洋", "reviewer": "陈静"},
-        {"id": "C", "unit": "湄江镇", "occurred_at": "2026-04-01T10:00:00+08:00",
-         "kind": "draft", "grave": True, "drafter": "赵敏"},
-        {"id": "X", "unit": "桥头河镇", "occurred_at": "2025-12-31T10:00:00+08:00",
-         "kind": "draft", "drafter": "张伟"},  # last year: outside the period
+        {
+            "id": "A",
+            "unit": "桥头河镇",
+            "occurred_at": "2026-02-01T10:00:00+08:00",
+            "kind": "minor",
+            "drafter": "张伟",
+        },
+        {
+            "id": "B",
+            "unit": "金石镇",
+            "occurred_at": "2026-03-01T10:00:00+08:00",
+            "kind": "draft",
+            "drafter": "刘洋",
+            "reviewer": "陈静",
+        },
+        {
+            "id": "C",
+            "unit": "湄江镇",
+            "occurred_at": "2026-04-01T10:00:00+08:00",
+            "kind": "draft",
+            "grave": True,
+            "drafter": "赵敏",
+        },
+        {
+            "id": "X",
+            "unit": "桥头河镇",
+            "occurred_at": "2025-12-31T10:00:00+08:00",
+            "kind": "draft",
+            "drafter": "张伟",
+        },  # last year: outside the period
         {"event": "adopted_city", "unit": "桥头河镇", "date": "2026-03-02", "id": "E1"},
         {"event": "adopted_city", "unit": "桥头河镇", "date": "2026-04-02", "id": "E2"},
         {"event": "adopted_city", "unit": "桥头河镇", "date": "2026-05-02", "id": "E3"},
         {"event": "instruction", "unit": "桥头河镇", "date": "2026-06-02", "id": "E4"},
-        {"event": "late_submission", "unit": "金石镇", "date": "2026-06-02", "id": "E5",
-         "count": 2},
+        {
+            "event": "late_submission",
+            "unit": "金石镇",
+            "date": "2026-06-02",
+            "id": "E5",
+            "count": 2,
+        },
         {"event": "adopted_city", "unit": "金石镇", "date": "2027-01-02", "id": "E6"},
     ]
     return list(office.decide_in_order(incidents))
@@ -155,15 +216,21 @@ def test_assessment_scores_caps_floor_veto_grades_rank(office: errorrules.Rulese
 def test_floor_applies_to_base_or_net(office: errorrules.Ruleset) -> None:
     import attrs
 
-    records = [{"event": "late_submission", "unit": "金石镇", "date": "2026-06-02", "id": "E",
-                "count": 15}, {"event": "instruction", "unit": "金石镇", "date": "2026-06-03",
-                               "id": "F"}]
+    records = [
+        {
+            "event": "late_submission",
+            "unit": "金石镇",
+            "date": "2026-06-02",
+            "id": "E",
+            "count": 15,
+        },
+        {"event": "instruction", "unit": "金石镇", "date": "2026-06-03", "id": "F"},
+    ]
     scheme = office.model.assessment
     assert scheme is not None
     on_base = office.assess(records, period="2026").unit("金石镇")
     assert on_base.score == 4  # base 10 − 15 floored at 0, then +4
-    net_model = attrs.evolve(office.model,
-                             assessment=attrs.evolve(scheme, floor_applies_to="net"))
+    net_model = attrs.evolve(office.model, assessment=attrs.evolve(scheme, floor_applies_to="net"))
     on_net = errorrules.Ruleset([net_model]).assess(records, period="2026").unit("金石镇")
     assert on_net.score == 0  # 10 − 15 + 4 = −1, floored at 0
 

@@ -37,7 +37,9 @@ def test_three_planted_mistakes_are_all_reported_with_line_and_column(tmp_path: 
     dest = _copy(tmp_path)
     f = dest / "ruleset.yaml"
     text = f.read_text(encoding="utf-8")
-    text = text.replace("    severity: major\n    priority: 5", "    severity: majr\n    priority: 5")
+    text = text.replace(
+        "    severity: major\n    priority: 5", "    severity: majr\n    priority: 5"
+    )
     text = text.replace("  hit_policy: collect", "  hit_policy: collect\n  versoin: 2")
     text = text.replace('when: kind == "late" and loss', 'when: kind == "lat" and loss')
     f.write_text(text, encoding="utf-8")
@@ -47,10 +49,16 @@ def test_three_planted_mistakes_are_all_reported_with_line_and_column(tmp_path: 
     by_code = {p.code: p for p in problems}
     assert set(by_code) == {"ruleset.unknown_key", "ruleset.undefined", "condition.unknown_value"}
     line, col = _line_col(f, "versoin")
-    assert (by_code["ruleset.unknown_key"].location.line, by_code["ruleset.unknown_key"].location.col) == (line, col)
+    assert (
+        by_code["ruleset.unknown_key"].location.line,
+        by_code["ruleset.unknown_key"].location.col,
+    ) == (line, col)
     assert by_code["ruleset.unknown_key"].suggestion == "version"
     line, col = _line_col(f, "majr")
-    assert (by_code["ruleset.undefined"].location.line, by_code["ruleset.undefined"].location.col) == (line, col)
+    assert (
+        by_code["ruleset.undefined"].location.line,
+        by_code["ruleset.undefined"].location.col,
+    ) == (line, col)
     assert by_code["ruleset.undefined"].suggestion == "major"
     assert by_code["ruleset.undefined"].path == ("errors", 1, "severity")
     line, col = _line_col(f, '"lat"')
@@ -63,7 +71,9 @@ def test_three_planted_mistakes_are_all_reported_with_line_and_column(tmp_path: 
 
 
 def test_ruleset_error_is_a_value_error_naming_the_file(tmp_path: Path) -> None:
-    dest = _copy(tmp_path, ("severity: general\n    severity_rules", "severity: 7\n    severity_rules"))
+    dest = _copy(
+        tmp_path, ("severity: general\n    severity_rules", "severity: 7\n    severity_rules")
+    )
     with pytest.raises(ValueError, match=r"ruleset\.yaml:\d+:\d+: ruleset\.bad_type"):
         errorrules.load(dest)
 
@@ -72,22 +82,55 @@ def test_ruleset_error_is_a_value_error_naming_the_file(tmp_path: Path) -> None:
     ("edit", "code"),
     [
         (("  - code: L-1", "  - code: T-1"), "ruleset.duplicate"),
-        (("role: leader, measures: [education], points: 1", "role: leader, measures: [educaton], points: 1"), "ruleset.undefined"),
-        (("{severity: grave, role: leader, measures: [self_criticism], points: 2, source: test}\n", ""), "ruleset.schedule_gap"),
-        (("points: \"3.5\"", "points: \"0.5\""), "ruleset.schedule_not_monotone"),
+        (
+            (
+                "role: leader, measures: [education], points: 1",
+                "role: leader, measures: [educaton], points: 1",
+            ),
+            "ruleset.undefined",
+        ),
+        (
+            (
+                "{severity: grave, role: leader, measures: [self_criticism], points: 2, "
+                "source: test}\n",
+                "",
+            ),
+            "ruleset.schedule_gap",
+        ),
+        (('points: "3.5"', 'points: "0.5"'), "ruleset.schedule_not_monotone"),
         (("effect: {shift: 1, points_add: 1}", "effect: {shift: -1}"), "ruleset.effect_direction"),
-        (("effect: {exempt: true, replace_measures: [education]}", "effect: {shift: -1}"), "ruleset.bad_value"),
+        (
+            ("effect: {exempt: true, replace_measures: [education]}", "effect: {shift: -1}"),
+            "ruleset.bad_value",
+        ),
         (("timezone: Asia/Shanghai", "timezone: Asia/Shanghia"), "ruleset.bad_value"),
         (("person: drafter, when", "person: kind, when"), "ruleset.undefined"),
-        (("range: {from: self_criticism, to: circulated}", "range: {from: circulated, to: self_criticism}"), "ruleset.bad_range"),
-        (("when: self_corrected and not concealed", "when: self_corrected and (not concealed"), "condition.syntax"),
+        (
+            (
+                "range: {from: self_criticism, to: circulated}",
+                "range: {from: circulated, to: self_criticism}",
+            ),
+            "ruleset.bad_range",
+        ),
+        (
+            ("when: self_corrected and not concealed", "when: self_corrected and (not concealed"),
+            "condition.syntax",
+        ),
         (("when: concealed\n", "when: loss\n"), "condition.type"),
-        (("- {id: T-1.external, when: external, raise: 1, source: test}", "- {id: T-1.external, when: external, raise: 1, set: grave, source: test}"), "ruleset.bad_value"),
+        (
+            (
+                "- {id: T-1.external, when: external, raise: 1, source: test}",
+                "- {id: T-1.external, when: external, raise: 1, set: grave, source: test}",
+            ),
+            "ruleset.bad_value",
+        ),
         (("id: mini", "id: mini\n  id: again"), "yaml.duplicate_key"),
         (("id: mini", "id: !!python/object:os.system mini"), "yaml.tag"),
     ],
 )
-def test_each_kind_of_mistake_has_its_code(tmp_path: Path, edit: tuple[str, str], code: str) -> None:
+def test_each_kind_of_mistake_has_its_code(
+    tmp_path: Path, edit: tuple[str, str], code: str
+) -> None:
     with pytest.raises(RulesetError) as info:
         errorrules.load(_copy(tmp_path, edit))
     codes = [p.code for p in info.value.problems]
@@ -132,7 +175,9 @@ def test_trace_sources_do_not_depend_on_the_working_directory(
 _PARTY_FILES = sorted(PARTY.glob("*.yaml"))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     data=st.data(),
     kind=st.sampled_from(["delete_line", "dup_line", "mangle_char", "swap_token", "indent"]),

@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI
 
 from errorrules._cli import main
+
+from conftest import MINI
 
 INC = {"id": "A1", "kind": "typo", "drafter": "张三", "reviewer": "李四"}
 
@@ -31,8 +32,12 @@ def test_check_reports_every_problem_as_file_line_col(
     dest = tmp_path / "rs"
     shutil.copytree(MINI, dest)
     f = dest / "ruleset.yaml"
-    f.write_text(f.read_text("utf-8").replace("severity: major", "severity: majr", 1)
-                 .replace("hit_policy: collect", "hit_policy: colect"), "utf-8")
+    f.write_text(
+        f.read_text("utf-8")
+        .replace("severity: major", "severity: majr", 1)
+        .replace("hit_policy: collect", "hit_policy: colect"),
+        "utf-8",
+    )
     code, out, _ = run(capsys, "check", str(dest))
     assert code == 1
     lines = out.strip().splitlines()
@@ -52,8 +57,11 @@ def test_decide_reads_json_jsonl_and_yaml(
     elif fmt == "json":
         path.write_text(json.dumps(two, ensure_ascii=False), "utf-8")
     else:
-        path.write_text("- {id: A1, kind: typo, drafter: 张三, reviewer: 李四}\n"
-                        "- {id: A2, kind: typo, drafter: 张三, reviewer: 李四}\n", "utf-8")
+        path.write_text(
+            "- {id: A1, kind: typo, drafter: 张三, reviewer: 李四}\n"
+            "- {id: A2, kind: typo, drafter: 张三, reviewer: 李四}\n",
+            "utf-8",
+        )
     code, out, _ = run(capsys, "decide", str(MINI), str(path))
     assert code == 0
     decisions = [json.loads(line) for line in out.splitlines()]
@@ -64,7 +72,9 @@ def test_decide_bad_incident_exits_1_and_names_the_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = tmp_path / "inc.jsonl"
-    path.write_text(json.dumps(INC) + "\n" + json.dumps({"id": "B", "kind": "tyop"}) + "\n", "utf-8")
+    path.write_text(
+        json.dumps(INC) + "\n" + json.dumps({"id": "B", "kind": "tyop"}) + "\n", "utf-8"
+    )
     code, out, err = run(capsys, "decide", str(MINI), str(path))
     assert code == 1
     assert len(out.splitlines()) == 1
@@ -86,7 +96,7 @@ def test_user_mistakes_give_one_line_and_exit_2(
         bad = tmp_path / "bad.jsonl"
         bad.write_text("{not json\n", "utf-8")
         argv = [a.replace("BAD_JSON", str(bad)) for a in argv]
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
 
@@ -100,7 +110,9 @@ def test_explain_in_both_languages(capsys: pytest.CaptureFixture[str], tmp_path:
     assert "Direct" in en and "Criticism and education" in en
 
 
-def test_test_command_last_line_and_coverage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_test_command_last_line_and_coverage(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     dest = tmp_path / "rs"
     shutil.copytree(MINI, dest)
     (dest / "tests").mkdir()
@@ -111,7 +123,9 @@ def test_test_command_last_line_and_coverage(capsys: pytest.CaptureFixture[str],
         "    expect: {errors: [T-1], severity: {base: general, final: general}}\n"
         "  - name: wrong on purpose\n"
         "    incident: {id: B, kind: typo, drafter: 张三}\n"
-        "    expect: {errors: [L-1]}\n", "utf-8")
+        "    expect: {errors: [L-1]}\n",
+        "utf-8",
+    )
     code, out, _ = run(capsys, "test", str(dest), "--coverage")
     assert code == 1
     assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
@@ -136,8 +150,13 @@ def test_register_history_verify_and_tamper(
     timed = Path(__file__).parent / "fixtures" / "timed"
     inc = tmp_path / "year.jsonl"
     rows = [
-        {"id": i, "unit": "金石镇", "kind": "typo", "occurred_at": f"2026-0{m}-01T10:00:00+08:00",
-         "drafter": "张伟"}
+        {
+            "id": i,
+            "unit": "金石镇",
+            "kind": "typo",
+            "occurred_at": f"2026-0{m}-01T10:00:00+08:00",
+            "drafter": "张伟",
+        }
         for i, m in (("a", 1), ("b", 2), ("c", 3))
     ]
     rows.append({**rows[0], "kind": "leak"})  # a correction of incident a

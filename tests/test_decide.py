@@ -9,14 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import MINI, PARTY, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import incidents, messy_incidents
 
 import errorrules
 from errorrules import IncidentError
 from errorrules._decide import decide
+
+from conftest import MINI, PARTY, ROOT
+from strategies import incidents, messy_incidents
 
 BASE = {"id": "A1", "kind": "typo", "drafter": "张三", "reviewer": "李四"}
 
@@ -31,8 +32,18 @@ def test_no_match_is_a_valid_empty_decision(mini: errorrules.Ruleset) -> None:
 
 def test_decision_dict_has_the_documented_keys(mini: errorrules.Ruleset) -> None:
     data = mini.decide(BASE).to_dict()
-    assert set(data) >= {"format", "ruleset", "engine", "incident_id", "errors", "severity",
-                         "factors", "responsibility", "consequences", "trace"}
+    assert set(data) >= {
+        "format",
+        "ruleset",
+        "engine",
+        "incident_id",
+        "errors",
+        "severity",
+        "factors",
+        "responsibility",
+        "consequences",
+        "trace",
+    }
     assert set(data["ruleset"]) == {"id", "version", "sha256"}
     assert data["errors"][0]["code"] == "T-1"
     for ev in data["trace"]:
@@ -78,7 +89,10 @@ def test_range_picks_the_lower_bound_by_default(mini: errorrules.Ruleset) -> Non
 
 def test_two_roles_in_one_incident(mini: errorrules.Ruleset) -> None:
     d = mini.decide(BASE)
-    assert [(r.person, r.role) for r in d.responsibility] == [("张三", "direct"), ("李四", "leader")]
+    assert [(r.person, r.role) for r in d.responsibility] == [
+        ("张三", "direct"),
+        ("李四", "leader"),
+    ]
 
 
 def test_points_are_decimal_strings_without_floats(mini: errorrules.Ruleset) -> None:
@@ -103,7 +117,10 @@ def test_incident_errors_name_every_field(mini: errorrules.Ruleset) -> None:
 @pytest.mark.parametrize("value", ["2026-03-01T10:00:00", "yesterday", 5])
 def test_naive_or_malformed_datetimes_are_refused(party: errorrules.Ruleset, value: Any) -> None:
     field = next(f.name for f in party.model.fields if f.type == "datetime")
-    inc = {"id": "X", **{f.name: "x" for f in party.model.fields if f.required and f.type == "string"}}
+    inc = {
+        "id": "X",
+        **{f.name: "x" for f in party.model.fields if f.required and f.type == "string"},
+    }
     inc[field] = value
     with pytest.raises(IncidentError) as info:
         party.decide(inc)
@@ -112,8 +129,9 @@ def test_naive_or_malformed_datetimes_are_refused(party: errorrules.Ruleset, val
 
 # ----------------------------------------------------------------- invariants
 
-_SETTINGS = settings(max_examples=150, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @_SETTINGS
@@ -131,8 +149,13 @@ def test_byte_identical_across_processes() -> None:
         "    print(r.decide(json.loads(line)).to_json())\n"
     )
     runs = [
-        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                       env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
         for seed in ("1", "2")
     ]
     assert runs[0] == runs[1]

@@ -19,12 +19,23 @@ def timed() -> errorrules.Ruleset:
 
 
 def inc(i: str, when: str, **kw: Any) -> dict[str, Any]:
-    return {"id": i, "unit": "桥头河镇", "kind": "typo", "occurred_at": when, "drafter": "张伟",
-            **kw}
+    return {
+        "id": i,
+        "unit": "桥头河镇",
+        "kind": "typo",
+        "occurred_at": when,
+        "drafter": "张伟",
+        **kw,
+    }
 
 
-def rec(i: str, when: str, person: str = "张伟", measures: tuple[str, ...] = ("talk",),
-        unit: str = "桥头河镇") -> HistoryRecord:
+def rec(
+    i: str,
+    when: str,
+    person: str = "张伟",
+    measures: tuple[str, ...] = ("talk",),
+    unit: str = "桥头河镇",
+) -> HistoryRecord:
     return HistoryRecord(i, when, unit, "general", ("T-1",), ((person, "direct", measures),))
 
 
@@ -33,8 +44,11 @@ def facts(d: errorrules.Decision) -> dict[str, Any]:
 
 
 def test_rolling_window_counts_the_365_days_before_the_incident(timed: errorrules.Ruleset) -> None:
-    past = [rec("a", "2025-03-02T10:00:00+08:00"), rec("b", "2025-03-04T10:00:00+08:00"),
-            rec("c", "2026-03-03T11:00:00+08:00")]  # c is after the incident: never counted
+    past = [
+        rec("a", "2025-03-02T10:00:00+08:00"),
+        rec("b", "2025-03-04T10:00:00+08:00"),
+        rec("c", "2026-03-03T11:00:00+08:00"),
+    ]  # c is after the incident: never counted
     d = timed.decide(inc("x", "2026-03-03T10:00:00+08:00"), history=past)
     assert facts(d)["prior_errors_365d"] == 1  # only b: a is 366 days back
 
@@ -55,8 +69,11 @@ def test_n_periods_window(timed: errorrules.Ruleset) -> None:
 
 
 def test_history_is_per_person_and_as_of_the_incident_not_now(timed: errorrules.Ruleset) -> None:
-    past = [rec("a", "2020-05-01T10:00:00+08:00", person="王芳"),
-            rec("b", "2020-05-02T10:00:00+08:00"), rec("c", "2020-05-03T10:00:00+08:00")]
+    past = [
+        rec("a", "2020-05-01T10:00:00+08:00", person="王芳"),
+        rec("b", "2020-05-02T10:00:00+08:00"),
+        rec("c", "2020-05-03T10:00:00+08:00"),
+    ]
     d = timed.decide(inc("x", "2020-06-01T10:00:00+08:00"), history=past)
     assert facts(d)["prior_errors_365d"] == 2
     assert d.severity_base == "major"  # T-1.repeat: two prior errors in a rolling year
@@ -71,23 +88,40 @@ def test_redeciding_an_incident_does_not_count_itself(timed: errorrules.Ruleset)
 
 @pytest.mark.parametrize(
     ("kind", "delay", "late"),
-    [("typo", "24:00", False), ("typo", "24:01", True), ("leak", "01:00", False),
-     ("leak", "01:01", True)],
+    [
+        ("typo", "24:00", False),
+        ("typo", "24:01", True),
+        ("leak", "01:00", False),
+        ("leak", "01:01", True),
+    ],
 )
 def test_deadline_depends_on_severity(
     timed: errorrules.Ruleset, kind: str, delay: str, late: bool
 ) -> None:
     h, m = (int(x) for x in delay.split(":"))
     reported = f"2026-03-0{2 + h // 24}T{8 + h % 24:02d}:{m:02d}:00+08:00"
-    d = timed.decide(inc("x", "2026-03-01T10:00:00+08:00", kind=kind,
-                         discovered_at="2026-03-02T08:00:00+08:00", reported_at=reported))
+    d = timed.decide(
+        inc(
+            "x",
+            "2026-03-01T10:00:00+08:00",
+            kind=kind,
+            discovered_at="2026-03-02T08:00:00+08:00",
+            reported_at=reported,
+        )
+    )
     assert facts(d)["late_report"] is late
     assert ("late_report" in [f.code for f in d.applied_factors]) is late
 
 
 def test_concealment_is_derived_and_raises_severity(timed: errorrules.Ruleset) -> None:
-    d = timed.decide(inc("x", "2026-03-01T10:00:00+08:00", found_by="other",
-                         discovered_at="2026-03-05T08:00:00+08:00"))
+    d = timed.decide(
+        inc(
+            "x",
+            "2026-03-01T10:00:00+08:00",
+            found_by="other",
+            discovered_at="2026-03-05T08:00:00+08:00",
+        )
+    )
     assert facts(d)["concealed"] is True
     assert (d.severity_base, d.severity_final) == ("general", "major")
     self_found = timed.decide(inc("y", "2026-03-01T10:00:00+08:00", found_by="self"))
@@ -123,8 +157,13 @@ def test_ladder_counts_only_the_window(timed: errorrules.Ruleset) -> None:
         ({"discovered_at": "2028-03-02T10:00:00+08:00", "harm": True}, False),
         ({"discovered_at": "2031-03-02T10:00:00+08:00", "harm": True}, True),
         # continuing act: counted from its end
-        ({"discovered_at": "2028-03-02T10:00:00+08:00",
-          "act_ended_at": "2027-01-01T10:00:00+08:00"}, False),
+        (
+            {
+                "discovered_at": "2028-03-02T10:00:00+08:00",
+                "act_ended_at": "2027-01-01T10:00:00+08:00",
+            },
+            False,
+        ),
     ],
 )
 def test_limitation(timed: errorrules.Ruleset, extra: dict[str, Any], expired: bool) -> None:
@@ -145,8 +184,12 @@ def test_history_from_decisions_round_trip(timed: errorrules.Ruleset) -> None:
 def test_both_engines_agree_on_time_facts(timed: errorrules.Ruleset) -> None:
     pytest.importorskip("durable.engine")
     past = [rec("a", "2026-01-05T10:00:00+08:00"), rec("b", "2026-02-05T10:00:00+08:00")]
-    i = inc("x", "2026-03-05T10:00:00+08:00", found_by="other",
-            discovered_at="2026-03-06T08:00:00+08:00")
+    i = inc(
+        "x",
+        "2026-03-05T10:00:00+08:00",
+        found_by="other",
+        discovered_at="2026-03-06T08:00:00+08:00",
+    )
     a = timed.decide(i, history=past).to_dict()
     b = timed.decide(i, history=past, engine="rete").to_dict()
     a.pop("engine"), b.pop("engine")

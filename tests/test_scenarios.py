@@ -6,10 +6,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 import errorrules
 from errorrules._scenarios import Scenario, load_scenarios, run_scenario
+
+from conftest import ROOT
 
 RULESETS = sorted(p for p in (ROOT / "rulesets").iterdir() if (p / "tests").is_dir())
 
@@ -28,10 +29,15 @@ def _rete_missing() -> str | None:
 
 
 _CASES = [
-    pytest.param(path, sc, engine, id=f"{path.name}:{Path(sc.location.file).name}:"
-                 f"{sc.location.line}:{engine}",
-                 marks=[pytest.mark.skip(reason=_rete_missing() or "")]
-                 if engine == "rete" and _rete_missing() else [])
+    pytest.param(
+        path,
+        sc,
+        engine,
+        id=f"{path.name}:{Path(sc.location.file).name}:{sc.location.line}:{engine}",
+        marks=[pytest.mark.skip(reason=_rete_missing() or "")]
+        if engine == "rete" and _rete_missing()
+        else [],
+    )
     for path in RULESETS
     for sc in load_scenarios(path)
     for engine in errorrules.ENGINES
