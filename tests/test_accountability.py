@@ -100,7 +100,8 @@ def test_range_operations(
 
 def test_heavier_beyond_the_gravest_is_refused_with_the_reason(office: errorrules.Ruleset) -> None:
     d = office.decide(draft(grave=True, heavier=True))
-    assert measures(d) == ("dismissal",)
+    # Refused, 加重 still leans its way: the top of the range, never its bottom.
+    assert measures(d) == ("expulsion",)
     assert notes(d) == ("beyond_heavier: 加重 refused, expulsion is already the gravest measure",)
 
 
@@ -133,6 +134,30 @@ def test_combined_errors_take_the_heaviest_plus_one(office: errorrules.Ruleset) 
     assert d.incident_id == "M1+D1"
     assert measures(d) == ("dismissal",)
     assert d.trace[-1].step == "combine"
+
+
+def test_a_factor_limited_to_a_role_changes_only_that_role(office: errorrules.Ruleset) -> None:
+    d = office.decide(draft(direct_only=True))
+    by_person = {c.person: c for c in d.consequences}
+    assert (by_person["张伟"].severity, by_person["李娜"].severity) == ("grave", "serious")
+    assert by_person["张伟"].measures == ("dismissal",)
+    assert by_person["李娜"].measures == ("warning",)
+
+
+def test_combination_is_per_person(office: errorrules.Ruleset) -> None:
+    minor = {"id": "M1", "unit": "湄江镇", "occurred_at": T, "kind": "minor", "drafter": "张伟"}
+    d = office.decide_together([minor, {**draft(), "id": "D1"}])
+    by_person = {c.person: c for c in d.consequences}
+    assert by_person["张伟"].severity == "grave"  # bore both: heaviest + 1
+    assert by_person["李娜"].severity == "serious"  # bore one: not raised
+    assert by_person["李娜"].measures == ("warning",)
+
+
+def test_combination_keeps_each_persons_factor_effects(office: errorrules.Ruleset) -> None:
+    minor = {"id": "M1", "unit": "湄江镇", "occurred_at": T, "kind": "minor", "drafter": "张伟"}
+    d = office.decide_together([minor, {**draft(aggravate=True), "id": "D1"}])
+    assert measures(d) == ("expulsion",)  # grave range dismissal..expulsion, 从重 kept
+    assert [f.code for f in d.factors] == ["heavier_within"]
 
 
 def test_the_gravest_absorbs_the_rest(office: errorrules.Ruleset) -> None:

@@ -68,6 +68,15 @@ def test_n_periods_window(timed: errorrules.Ruleset) -> None:
     assert facts(d)["prior_errors_3m"] == 1  # January..March, not December
 
 
+def test_accountable_counts_only_records_that_brought_a_measure(timed: errorrules.Ruleset) -> None:
+    past = [
+        rec("a", "2026-01-02T10:00:00+08:00"),
+        rec("b", "2026-01-03T10:00:00+08:00", measures=()),
+    ]  # exempt: no measure
+    f = facts(timed.decide(inc("x", "2026-03-03T10:00:00+08:00"), history=past))
+    assert (f["prior_errors_365d"], f["prior_accountable_365d"]) == (2, 1)
+
+
 def test_history_is_per_person_and_as_of_the_incident_not_now(timed: errorrules.Ruleset) -> None:
     past = [
         rec("a", "2020-05-01T10:00:00+08:00", person="王芳"),

@@ -106,3 +106,9 @@ def test_decision_cites_the_overlay_file(rules: errorrules.Ruleset) -> None:
     d = rules.decide(inc("leak"), decided_at=LATER)
     [classify] = [ev for ev in d.trace if ev.step == "classify"]
     assert classify.source == "versioned/versions/2027.1/ruleset.yaml:12"
+
+
+def test_an_act_before_every_version_says_so(rules: errorrules.Ruleset) -> None:
+    d = rules.decide(inc("typo", "2025-06-01T10:00:00+08:00"))
+    assert d.ruleset_version == "1"
+    assert "predates every version" in (d.version_reason or "")

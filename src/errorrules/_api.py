@@ -13,7 +13,7 @@ import attrs
 from ._assess import Assessment, Period, assess
 from ._build import build_versions
 from ._compiler import CompiledRuleset, compile_ruleset
-from ._decide import Plan, decide
+from ._decide import Plan, _apply, decide
 from ._decision import (
     Decision,
     PersonConsequence,
@@ -170,9 +170,10 @@ class Ruleset:
         newest = self._versions[-1]
         if len(self._versions) == 1:
             facts = check_incident(newest.model, incident)
-            return decide(
+            d = decide(
                 newest.plan, newest.engine(name), facts, apply_options=apply_options, history=hist
             )
+            return _before_first(d, newest, facts)
         facts = check_incident(newest.model, incident)
         t = newest.model.time
         act = None
@@ -229,6 +230,9 @@ class Ruleset:
             )
             for i, d in outcomes
         )
+        first = self._versions[0].model.meta.effective
+        if act is not None and act.astimezone(newest.plan.tz).date() < first:
+            reason += f"; the act predates every version (the first took effect {first})"
         return attrs.evolve(chosen, versions=record, version_reason=reason)
 
     def decide_in_order(
@@ -284,53 +288,80 @@ class Ruleset:
         erring = [d for d in parts if d.errors and not d.exempt and d.limitation is None]
         m = self.model
         comb = m.combination
-        if not erring or comb is None:
-            if comb is None and len(erring) > 1:
-                raise ValueError(f"ruleset {m.meta.id!r} declares no combination policy")
-            return parts[0] if len(parts) == 1 else (erring[0] if erring else parts[0])
-        levels = [lv.key for lv in m.severity]
-        heaviest = max(levels.index(d.severity_final or levels[0]) for d in erring)
+        if len(erring) < 2:
+            return erring[0] if erring else parts[0]
+        if comb is None:
+            raise ValueError(f"ruleset {m.meta.id!r} declares no combination policy")
+        plan = self._versions[-1].plan
+        levels = plan.levels
         top = len(levels) - 1
         absorb = levels.index(comb.absorbing) if comb.absorbing else top
-        combined = heaviest
-        if comb.policy == "heaviest_plus_one" and len(erring) > 1 and heaviest < absorb:
-            combined = min(top, heaviest + 1)
-        key = levels[combined]
         role_rank = {r.key: r.rank for r in m.roles}
-        roles: dict[str, str] = {}
+        factors = {f.code: f for f in m.factors}
+        # 合并处理 is per person: only the errors a person bore are combined for them.
+        mine: dict[str, list[tuple[Decision, PersonConsequence]]] = {}
         for d in erring:
-            for r in d.responsibility:
-                if r.person not in roles or role_rank[r.role] < role_rank[roles[r.person]]:
-                    roles[r.person] = r.role
-        schedule = {(c.severity, c.role): c for c in m.consequences}
-        consequences = []
-        for person, role in roles.items():
-            entry = schedule[(key, role)]
-            measures = entry.measures + ((entry.range[0],) if entry.range else ())
-            consequences.append(
-                PersonConsequence(person, role, measures, entry.range, entry.points, False)
+            for c in d.consequences:
+                if not c.exempt:
+                    mine.setdefault(c.person, []).append((d, c))
+        consequences: list[PersonConsequence] = []
+        people: list[Responsibility] = []
+        notes: list[str] = []
+        for person, held in mine.items():
+            heaviest = max(levels.index(c.severity or levels[0]) for _, c in held)
+            level = heaviest
+            if comb.policy == "heaviest_plus_one" and len(held) > 1 and heaviest < absorb:
+                level = min(top, heaviest + 1)
+            role = min((c.role for _, c in held), key=lambda r: role_rank[r])
+            applied = sorted(
+                {f.code for d, _ in held for f in d.applied_factors},
+                key=lambda code: factors[code].index,
             )
-        ids = ", ".join(d.incident_id or "?" for d in erring)
-        why = f"{len(erring)} errors ({ids}): heaviest {levels[heaviest]}" + (
-            f", one level heavier -> {key}"
-            if combined > heaviest
-            else f", absorbs the rest -> {key}"
-            if heaviest >= absorb
-            else f" -> {key}"
-        )
+            theirs = [
+                factors[code]
+                for code in applied
+                if not factors[code].roles or role in factors[code].roles
+            ]
+            entry = plan.schedule[(levels[level], role)]
+            measures, rng, points, extra = _apply(plan, entry, theirs, None)
+            consequences.append(
+                PersonConsequence(
+                    person, role, tuple(measures), rng, points, False, tuple(extra), levels[level]
+                )
+            )
+            people.append(Responsibility(person, role, "combination"))
+            ids = ", ".join(d.incident_id or "?" for d, _ in held)
+            how = (
+                "one level heavier"
+                if level > heaviest
+                else "absorbs the rest"
+                if len(held) > 1 and heaviest >= absorb
+                else "a single error"
+            )
+            notes.append(
+                f"{person}: {len(held)} error(s) ({ids}), heaviest "
+                f"{levels[heaviest]}, {how} -> {levels[level]}"
+            )
         trace = (
             *(ev for d in erring for ev in d.trace),
-            TraceEvent("combine", "combination", m.cite(comb.location), (), why),
+            *(TraceEvent("combine", "combination", m.cite(comb.location), (), n) for n in notes),
         )
-        first = erring[0]
+        seen: set[str] = set()
+        outcomes = []
+        for d in erring:
+            for f in d.factors:
+                if f.code not in seen:
+                    seen.add(f.code)
+                    outcomes.append(f)
+        final = max((levels.index(c.severity or levels[0]) for c in consequences), default=0)
         return attrs.evolve(
-            first,
+            erring[0],
             incident_id="+".join(d.incident_id or "?" for d in erring),
             errors=tuple(e for d in erring for e in d.errors),
-            severity_base=levels[heaviest],
-            severity_final=key,
-            factors=tuple(f for d in erring for f in d.factors),
-            responsibility=tuple(Responsibility(p, r, "combination") for p, r in roles.items()),
+            severity_base=levels[max(levels.index(d.severity_base or levels[0]) for d in erring)],
+            severity_final=levels[final],
+            factors=tuple(outcomes),
+            responsibility=tuple(people),
             consequences=tuple(consequences),
             trace=trace,
             ladders=(),
@@ -338,7 +369,22 @@ class Ruleset:
 
     def assess(self, records: Iterable[Mapping[str, Any]], *, period: str) -> Assessment:
         """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``)."""
-        return assess(self.model, records, Period.parse(period))
+        p = Period.parse(period)
+        start = _dt.datetime.combine(p.start, _dt.time(), tzinfo=self._versions[-1].plan.tz)
+        return assess(self._versions[self.version_at(start)].model, records, p)
+
+
+def _before_first(d: Decision, v: _Version, facts: Mapping[str, Any]) -> Decision:
+    """Say so when an act predates the only version: it is judged by it all the same."""
+    t = v.model.time
+    act = facts.get(t.as_of) if t is not None else None
+    if act is None or act.astimezone(v.plan.tz).date() >= v.model.meta.effective:
+        return d
+    return attrs.evolve(
+        d,
+        version_reason=f"the act predates version {v.model.meta.version} (effective "
+        f"{v.model.meta.effective}), the earliest this ruleset has: judged by it",
+    )
 
 
 def _weight(d: Decision, m: RulesetModel) -> tuple[int, int, Any]:

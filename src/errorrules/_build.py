@@ -434,9 +434,9 @@ class _Builder:
         errors = self.errors(s.get("errors"), areas, sev_keys)
         self.phase_check(s.get("errors"), errors, phase2)
         ladders = self.ladders(s.get("ladders"), mes_keys)
-        factors = self.factors(s.get("factors"), mes_keys)
         roles = self.roles(s.get("roles"))
         role_keys = [r.key for r in roles]
+        factors = self.factors(s.get("factors"), mes_keys, role_keys)
         allocations = self.allocations(s.get("responsibility"), role_keys)
         consequences = self.consequences(
             s.get("consequences"), severity, role_keys, mes_keys, s.get("consequences")
@@ -1212,7 +1212,7 @@ class _Builder:
             )
         return out
 
-    def factors(self, node: Node | None, mes_keys: list[str]) -> list[Factor]:
+    def factors(self, node: Node | None, mes_keys: list[str], role_keys: list[str]) -> list[Factor]:
         items = _items(node)
         codes = self.unique(items, "code", "factor code", "factors")
         out: list[Factor] = []
@@ -1227,6 +1227,11 @@ class _Builder:
                 if ref is not None:
                     excludes.append(ref)
             effect = self.effect(_get(item, "effect"), kind, mes_keys, (*path, "effect"))
+            roles = tuple(
+                r
+                for j, rn in enumerate(_items(_get(item, "roles")))
+                if (r := self.ref(rn, role_keys, "role", (*path, "roles", j)))
+            )
             if code is None or kind is None or effect is None or any(f.code == code for f in out):
                 continue
             out.append(
@@ -1243,6 +1248,7 @@ class _Builder:
                     description=_scalar(_get(item, "description"), str),
                     index=len(out),
                     location=item.loc,
+                    roles=roles,
                 )
             )
         return out

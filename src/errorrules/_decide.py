@@ -325,7 +325,7 @@ def decide(
                 f"final severity {plan.levels[base]} {shift:+d} -> {plan.levels[final]}",
             )
         )
-    exempting = next((f for f in applied if f.effect.exempt), None)
+    exempting = next((f for f in applied if f.effect.exempt and not f.roles), None)
 
     # 3. responsibility: the first rule that names a person decides their role ------
     people: list[Responsibility] = []
@@ -376,56 +376,36 @@ def decide(
     else:
         people_for_consequences = people
 
-    # 5. consequences from the schedule, then the factors' effects -------------------
-    choose = {f.effect.choose for f in applied if f.effect.choose}
+    # 5. consequences from the schedule, then the effects of the factors that concern
+    #    each person's role (a factor without ``roles`` concerns everyone) -------------
     consequences: list[PersonConsequence] = []
     for resp in people_for_consequences:
-        entry = plan.schedule[(final_key, resp.role)]
-        measures = list(entry.measures)
-        notes: list[str] = []
-        if entry.range is not None:
-            lo, hi = entry.range
-            measures.append(hi if choose == {"heavier"} else lo)
-        for f in applied:
-            if f.effect.beyond:
-                note = _beyond(plan, entry.range, measures, f)
-                if note:
-                    notes.append(note)
-        points = entry.points
-        for f in applied:
-            if f.effect.points_multiply is not None:
-                points = points * f.effect.points_multiply
-            if f.effect.points_add is not None:
-                points = points + f.effect.points_add
-        points = max(points, Decimal(0))
-        rng = entry.range
-        if exempting is not None:
-            measures = list(exempting.effect.replace_measures or ())
-            points, rng = Decimal(0), None
-        else:
-            replacing = next((f for f in applied if f.effect.replace_measures is not None), None)
-            if replacing is not None:
-                measures = list(replacing.effect.replace_measures or ())
-                rng = None
+        mine = [f for f in applied if not f.roles or resp.role in f.roles]
+        level = max(0, min(top, base + sum(f.effect.shift for f in mine)))
+        key = plan.levels[level]
+        entry = plan.schedule[(key, resp.role)]
+        exempt_by = next((f for f in mine if f.effect.exempt), None)
+        measures, rng, points, notes = _apply(plan, entry, mine, exempt_by)
         consequences.append(
             PersonConsequence(
                 resp.person,
                 resp.role,
                 tuple(measures),
                 rng,
-                _canonical(points),
-                exempting is not None,
+                points,
+                exempt_by is not None,
                 tuple(notes),
+                key,
             )
         )
         trace.append(
             TraceEvent(
                 "consequence",
-                f"consequence:{final_key}:{resp.role}",
+                f"consequence:{key}:{resp.role}",
                 m.cite(entry.location),
                 (),
-                f"{resp.person}: {', '.join(measures) or 'no measure'}; {_canonical(points)} points"
-                + (f" (exempt by {exempting.code})" if exempting else ""),
+                f"{resp.person}: {', '.join(measures) or 'no measure'}; {points} points"
+                + (f" (exempt by {exempt_by.code})" if exempt_by else ""),
             )
         )
 
@@ -443,7 +423,7 @@ def decide(
         tuple(outcomes),
         tuple(people),
         tuple(consequences),
-        exempting is not None,
+        exempting is not None or (bool(consequences) and all(c.exempt for c in consequences)),
         tuple(trace),
         derived=_derived_values(m, facts),
         ladders=tuple(ladders),
@@ -452,21 +432,54 @@ def decide(
     )
 
 
+def _apply(
+    plan: Plan, entry: Consequence, factors: list[Factor], exempt_by: Factor | None
+) -> tuple[list[str], tuple[str, str] | None, Decimal, list[str]]:
+    """One person's measures, range, points and notes from a schedule entry and factors."""
+    choose = {f.effect.choose for f in factors if f.effect.choose}
+    measures = list(entry.measures)
+    notes: list[str] = []
+    if entry.range is not None:
+        lo, hi = entry.range
+        measures.append(hi if choose == {"heavier"} else lo)
+    for f in factors:
+        if f.effect.beyond:
+            notes.append(_beyond(plan, entry.range, measures, f))
+    points = entry.points
+    for f in factors:
+        if f.effect.points_multiply is not None:
+            points = points * f.effect.points_multiply
+        if f.effect.points_add is not None:
+            points = points + f.effect.points_add
+    points = max(points, Decimal(0))
+    rng = entry.range
+    if exempt_by is not None:
+        return list(exempt_by.effect.replace_measures or ()), None, Decimal(0), notes
+    replacing = next((f for f in factors if f.effect.replace_measures is not None), None)
+    if replacing is not None:
+        measures = list(replacing.effect.replace_measures or ())
+        rng = None
+    return measures, rng, _canonical(points), notes
+
+
 def _beyond(plan: Plan, rng: tuple[str, str] | None, measures: list[str], f: Factor) -> str:
     """加重/减轻: replace the range's pick by the grade just outside it, or say why not."""
     scale = list(plan.measure_rank)
     lo, hi = rng if rng is not None else (measures[-1], measures[-1]) if measures else ("", "")
     if not lo:
         return f"{f.code}: refused, there is no measure to go beyond"
+    # Refused, the factor still leans its way inside the range: the range's end.
     if f.effect.beyond == "lighter":
         at = plan.measure_rank[lo] - 1
         if rng is not None and lo == hi == scale[-1]:
             return f"{f.code}: 减轻 refused, the only grade is the gravest ({lo})"
         if at < 0:
+            measures[-1] = lo
             return f"{f.code}: 减轻 refused, {lo} is already the lightest measure"
     else:
         at = plan.measure_rank[hi] + 1
         if at >= len(scale):
+            measures[-1] = hi
             return f"{f.code}: 加重 refused, {hi} is already the gravest measure"
     target = scale[at]
     old = measures[-1]

@@ -113,9 +113,11 @@ class PersonConsequence:
     points: Decimal
     exempt: bool
     notes: tuple[str, ...] = ()
+    severity: str | None = None  # the level this person's consequence was read at
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "severity": self.severity,
             "notes": list(self.notes),
             "person": self.person,
             "role": self.role,

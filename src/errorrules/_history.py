@@ -81,7 +81,7 @@ class _Series:
     """One person's (or unit's) records: times sorted, with per-measure and per-severity
     sub-series, so every window count is two bisections."""
 
-    __slots__ = ("by_measure", "by_severity", "ids", "records", "times")
+    __slots__ = ("accountable", "by_measure", "by_severity", "ids", "records", "times")
 
     def __init__(self) -> None:
         self.times: list[_dt.datetime] = []
@@ -89,10 +89,15 @@ class _Series:
         self.records: dict[str, HistoryRecord] = {}
         self.by_measure: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
         self.by_severity: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
+        #: records that brought at least one measure (held accountable, not exempt)
+        self.accountable: tuple[list[_dt.datetime], list[str]] = ([], [])
 
     def add(self, r: HistoryRecord, measures: Iterable[str]) -> None:
+        measures = list(measures)
         _insert(self.times, self.ids, r.occurred_at, r.id)
         self.records[r.id] = r
+        if measures:
+            _insert(*self.accountable, r.occurred_at, r.id)
         for m in set(measures):
             _insert(*self.by_measure.setdefault(m, ([], [])), r.occurred_at, r.id)
         if r.severity is not None:
@@ -172,6 +177,7 @@ class History:
         *,
         measure: str | None = None,
         severities: Iterable[str] | None = None,
+        accountable: bool = False,
         exclude: str | None = None,
         sample: int = 10,
     ) -> tuple[int, list[str]]:
@@ -187,6 +193,8 @@ class History:
         if measure is not None:
             times, ids = series.by_measure.get(measure, ([], []))
             return _span(times, ids, start, end, ex, sample)
+        if accountable:
+            return _span(*series.accountable, start, end, ex, sample)
         if severities is not None:
             total, out = 0, []
             for sev in severities:
@@ -231,7 +239,15 @@ def count_fact(
         return history.count(
             fact.subject, key, fact.window, as_of, tz, severities=levels[at:], exclude=exclude
         )
-    return history.count(fact.subject, key, fact.window, as_of, tz, exclude=exclude)
+    return history.count(
+        fact.subject,
+        key,
+        fact.window,
+        as_of,
+        tz,
+        exclude=exclude,
+        accountable=fact.count == "accountable",
+    )
 
 
 def hours_between(a: _dt.datetime, b: _dt.datetime) -> Decimal:

@@ -146,6 +146,8 @@ class Factor:
     description: str | None = None
     index: int = 0
     location: Location = UNKNOWN
+    #: the responsibility roles whose consequences it changes; empty: every role
+    roles: tuple[str, ...] = ()
 
 
 @attrs.frozen

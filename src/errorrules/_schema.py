@@ -144,6 +144,7 @@ DEFS: dict[str, Any] = {
             "mandatory": {"type": "boolean"},
             "effect": _ref("effect"),
             "excludes": _list(_ref("code")),
+            "roles": _list(_ref("ident"), minItems=1),
             "source": _ref("source"),
         },
         ["code", "kind", "name", "when", "effect", "source"],
@@ -211,7 +212,11 @@ DEFS: dict[str, Any] = {
             "window": _ref("window"),
             "count": {
                 "anyOf": [
-                    {"enum": ["errors", "decisions"]},
+                    {
+                        "enum": ["errors", "accountable"],
+                        "description": "errors: every prior error the subject bore; accountable:"
+                        " those that brought at least one measure (not exempt)",
+                    },
                     _obj({"measure": _ref("ident")}, ["measure"]),
                     _obj({"min_severity": _ref("ident")}, ["min_severity"]),
                 ]
