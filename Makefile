@@ -5,7 +5,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: example test install bench clean
+.PHONY: example test install bench report clean
 
 $(BIN)/errorrules: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: install
 	$(BIN)/errorrules check rulesets/party-office
 	$(BIN)/errorrules test rulesets/party-office --engine both --coverage
 	$(BIN)/pytest -q
+
+# The year-end assessment of the example year as one self-contained HTML file.
+report: install
+	mkdir -p out
+	$(BIN)/errorrules assess rulesets/party-office examples/year-2026.jsonl --period 2026 --format html --out out/assessment-2026.html
 
 bench: install
 	$(BIN)/python benchmarks/run.py

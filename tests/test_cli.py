@@ -177,3 +177,60 @@ def test_register_history_verify_and_tamper(
     con.close()
     code, out, _ = run(capsys, "verify", str(ledger))
     assert code == 1 and out.startswith("BAD entry 3")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "html"])
+def test_assess_the_example_year(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / f"report.{fmt}"
+    code, said, _ = run(
+        capsys,
+        "assess",
+        str(root / "rulesets" / "party-office"),
+        str(root / "examples" / "year-2026.jsonl"),
+        "--period",
+        "2026",
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+    )
+    assert code == 0 and "8 units" in said
+    text = out.read_text("utf-8")
+    for unit in ("桥头河镇", "金石镇"):
+        assert unit in text
+    if fmt == "json":
+        data = json.loads(text)
+        assert data["ruleset"]["version"] == "2026.1"  # the version in force that year
+        ranks = [u["rank"] for u in data["units"]]
+        assert ranks == sorted(ranks)
+
+
+def test_assess_from_a_register_equals_assess_from_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    rules, year = (
+        str(root / "rulesets" / "party-office"),
+        str(root / "examples" / "year-2026.jsonl"),
+    )
+    ledger = str(tmp_path / "reg.sqlite")
+    assert run(capsys, "register", ledger, rules, year)[0] == 0
+    _, from_file, _ = run(capsys, "assess", rules, year, "--period", "2026", "--format", "json")
+    _, from_reg, _ = run(capsys, "assess", rules, ledger, "--period", "2026", "--format", "json")
+    assert from_file == from_reg
+
+
+def test_assess_bad_period_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parent.parent
+    code, _, err = run(
+        capsys,
+        "assess",
+        str(root / "rulesets" / "party-office"),
+        str(root / "examples" / "year-2026.jsonl"),
+        "--period",
+        "last year",
+    )
+    assert code == 2 and "2026-Q1" in err
