@@ -18,6 +18,7 @@ import attrs
 
 from ._decision import dumps, jsonable
 from ._history import zone
+from ._incident import canonical_decimal
 from ._model import AssessItem, AssessmentScheme, Label, RulesetModel
 
 FORMAT = "errorrules.assessment/1"
@@ -143,7 +144,7 @@ class Assessment:
                     "children": list(children),
                     "average": None
                     if avg is None
-                    else jsonable(_canonical(avg.quantize(Decimal("0.01")))),
+                    else jsonable(canonical_decimal(avg.quantize(Decimal("0.01")))),
                     "vetoed": sum(u.vetoed for u in members),
                 }
             )
@@ -181,14 +182,6 @@ class Assessment:
 
     def to_json(self) -> str:
         return dumps(self.to_dict())
-
-
-def _canonical(d: Decimal) -> Decimal:
-    d = d.normalize()
-    if d == 0:
-        return Decimal(0)
-    exp = d.as_tuple().exponent
-    return d.quantize(Decimal(1)) if isinstance(exp, int) and exp > 0 else d
 
 
 def _dec(v: Any) -> Decimal:
@@ -266,7 +259,7 @@ def assess(model: RulesetModel, records: Iterable[Mapping[str, Any]], period: Pe
                             AssessLine(
                                 it.id,
                                 it.name,
-                                _canonical((it.points or Decimal(0)) * count),
+                                canonical_decimal((it.points or Decimal(0)) * count),
                                 "event",
                                 str(rec.get("id", "")),
                                 day,
@@ -302,7 +295,9 @@ def assess(model: RulesetModel, records: Iterable[Mapping[str, Any]], period: Pe
                     if section == "deductions" and pts == 0:
                         continue
                     slot(unit)[section].append(
-                        AssessLine(it.id, it.name, _canonical(pts), "decision", ref, day, note)
+                        AssessLine(
+                            it.id, it.name, canonical_decimal(pts), "decision", ref, day, note
+                        )
                     )
     scores: list[UnitScore] = []
     for unit, parts in units.items():
@@ -334,9 +329,9 @@ def assess(model: RulesetModel, records: Iterable[Mapping[str, Any]], period: Pe
                 deductions,
                 bonuses,
                 veto,
-                _canonical(deducted),
-                _canonical(bonus),
-                _canonical(score),
+                canonical_decimal(deducted),
+                canonical_decimal(bonus),
+                canonical_decimal(score),
                 grade.key,
                 grade.name,
                 0,
@@ -380,7 +375,7 @@ def _capped(lines: list[AssessLine], items: tuple[AssessItem, ...]) -> tuple[Ass
         pts = min(line.points, room)
         used[line.item] = used.get(line.item, Decimal(0)) + pts
         out.append(
-            attrs.evolve(line, points=_canonical(pts), capped=pts < line.points)
+            attrs.evolve(line, points=canonical_decimal(pts), capped=pts < line.points)
             if pts < line.points
             else line
         )

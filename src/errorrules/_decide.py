@@ -459,7 +459,7 @@ def _apply(
     if replacing is not None:
         measures = list(replacing.effect.replace_measures or ())
         rng = None
-    return measures, rng, _canonical(points), notes
+    return measures, rng, canonical_decimal(points), notes
 
 
 def _beyond(plan: Plan, rng: tuple[str, str] | None, measures: list[str], f: Factor) -> str:
@@ -527,7 +527,7 @@ def _ladders(
             added = tuple(x for tier in tiers for x in tier.add if x not in c.measures)
             extra = sum((tier.points_add or Decimal(0) for tier in tiers), Decimal(0))
             consequences[i] = attrs.evolve(
-                c, measures=c.measures + added, points=_canonical(c.points + extra)
+                c, measures=c.measures + added, points=canonical_decimal(c.points + extra)
             )
             out.append(
                 LadderOutcome(ladder.id, c.person, count, tiers[-1].count, added, tuple(prior))
@@ -543,12 +543,3 @@ def _ladders(
                 )
             )
     return out
-
-
-def _canonical(d: Decimal) -> Decimal:
-    """2.50 and 2.5 are the same amount: one form, never exponent notation."""
-    d = d.normalize()
-    if d == 0:
-        return Decimal(0)
-    exp = d.as_tuple().exponent
-    return d.quantize(Decimal(1)) if isinstance(exp, int) and exp > 0 else d
