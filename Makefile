@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh clone:
-#   make example   — install, then decide the bundled example incidents and print a summary
+#   make example   — install, then decide the example incidents, register a year in order, assess it
 #   make test      — install, then run every check (pytest incl. scenarios on both engines, ruff, mypy)
 PY ?= python3
 VENV := .venv
@@ -18,6 +18,7 @@ install: $(BIN)/errorrules
 example: install
 	$(BIN)/errorrules check rulesets/party-office
 	$(BIN)/python examples/office_summary.py
+	$(BIN)/python examples/register_year.py
 
 test: install
 	$(BIN)/ruff check src tests benchmarks examples

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -635,14 +636,14 @@ def build() -> list[Facts]:
     return [x[3] for x in lines]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    out = Path(argv[0]) if argv else OUT  # another path: to compare without overwriting
     lines = build()
-    OUT.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
     n_events = sum("event" in x for x in lines)
-    print(f"wrote {OUT.relative_to(HERE.parent)}: {len(lines) - n_events} incidents, "
-          f"{n_events} events")  # fmt: skip
+    print(f"wrote {out}: {len(lines) - n_events} incidents, {n_events} events")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

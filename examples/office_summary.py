@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import unicodedata
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,12 @@ from pathlib import Path
 import errorrules
 
 HERE = Path(__file__).resolve().parent
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify counting Chinese characters as two columns, as terminals show them."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - shown)
 
 
 def main() -> int:
@@ -51,7 +58,7 @@ def main() -> int:
     print("-" * len(header))
     for unit in sorted(per_unit):
         row = "".join(f"{per_unit[unit][lv]:>8}" for lv in [*levels, "none"])
-        print(f"{unit:<12}{row}{points[unit]:>9}")
+        print(f"{_pad(unit, 12)}{row}{points[unit]:>9}")
     errs = Counter(e.code for d in decisions for e in d.errors)
     print("\nmost frequent errors: " + ", ".join(f"{c}×{n}" for c, n in errs.most_common(5)))
     for d in [d for d in decisions if d.errors][: args.show]:

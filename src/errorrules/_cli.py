@@ -97,8 +97,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         _fail(str(exc))
     m = rules.model
+    if len(rules.versions) > 1:
+        for v in rules.versions[:-1]:
+            print(
+                f"ok: {v.meta.id} {v.meta.version} (effective {v.meta.effective}) — "
+                f"{len(v.errors)} error definitions"
+            )
     print(
-        f"ok: {m.meta.id} {m.meta.version} — {len(m.errors)} error definitions, "
+        f"ok: {m.meta.id} {m.meta.version} (effective {m.meta.effective}) — "
+        f"{len(m.errors)} error definitions, "
         f"{len(m.factors)} factors, {len(m.roles)} roles, {len(m.consequences)} consequences; "
         f"sha256 {m.sha256}"
     )
