@@ -73,6 +73,14 @@ def test_collective_decision_with_recorded_dissent(office: errorrules.Ruleset) -
     assert any("乙: none (dissenters)" in ev.effect for ev in d.trace)
 
 
+def test_the_unit_itself_bears_a_grave_error(office: errorrules.Ruleset) -> None:
+    d = office.decide(draft(grave=True))
+    assert ("桥头河镇", "unit", "unit") in roles(d)
+    unit = next(c for c in d.consequences if c.person == "桥头河镇")
+    assert (unit.measures, unit.points) == (("reprimand",), Decimal(5))
+    assert ("桥头河镇", "unit", "unit") not in roles(office.decide(draft()))
+
+
 def measures(d: errorrules.Decision, person: str = "张伟") -> tuple[str, ...]:
     return next(c.measures for c in d.consequences if c.person == person)
 
@@ -163,7 +171,7 @@ def test_combination_keeps_each_persons_factor_effects(office: errorrules.Rulese
 def test_the_gravest_absorbs_the_rest(office: errorrules.Ruleset) -> None:
     d = office.decide_together([{**draft(grave=True), "id": "G"}, {**draft(), "id": "S"}])
     assert d.severity_final == "grave"
-    assert "absorbs" in d.trace[-1].effect
+    assert any("张伟" in ev.effect and "absorbs" in ev.effect for ev in d.trace)
 
 
 def test_one_act_matching_two_definitions_is_judged_under_the_heavier(
@@ -234,6 +242,11 @@ def test_assessment_scores_caps_floor_veto_grades_rank(office: errorrules.Rulese
     assert [d.item for d in js.deductions] == ["error_points", "late_submission"]
     # a grave error vetoes whatever the score
     assert mj.vetoed and mj.grade == "fail" and mj.rank == 3
+    # the unit's own share of the grave decision, deducted as its own item (role: unit)
+    assert [(x.item, x.points) for x in mj.deductions] == [
+        ("error_points", Decimal(11)),
+        ("unit_liability", Decimal(5)),
+    ]
     assert [(u.unit, u.rank) for u in a.units] == [("桥头河镇", 1), ("金石镇", 2), ("湄江镇", 3)]
     assert a.unit("金石镇").deductions[0].ref == "B"
 

@@ -219,9 +219,29 @@ def _matches(item: AssessItem, decision: Mapping[str, Any], rank: Mapping[str, i
         return False
     if item.errors and not any(e.get("code") in item.errors for e in errors):
         return False
+    if item.role is not None and not any(
+        c.get("role") == item.role for c in decision.get("consequences") or []
+    ):
+        return False
     return item.factor is None or any(
         f.get("code") == item.factor for f in decision.get("factors") or []
     )
+
+
+def _points(item: AssessItem, decision: Mapping[str, Any]) -> Decimal:
+    """An item's points for one decision: fixed, the decision's, or one role's share."""
+    if item.points is not None:
+        return item.points
+    if item.role is not None:
+        return sum(
+            (
+                _dec(c.get("points"))
+                for c in decision.get("consequences") or []
+                if c.get("role") == item.role
+            ),
+            Decimal(0),
+        )
+    return _dec(decision.get("points_total"))
 
 
 def assess(model: RulesetModel, records: Iterable[Mapping[str, Any]], period: Period) -> Assessment:
@@ -291,7 +311,7 @@ def assess(model: RulesetModel, records: Iterable[Mapping[str, Any]], period: Pe
         for section, items in (("deductions", scheme.deductions), ("veto", scheme.veto)):
             for it in items:
                 if it.event is None and _matches(it, decision, rank):
-                    pts = it.points if it.points is not None else _dec(decision.get("points_total"))
+                    pts = _points(it, decision)
                     if section == "deductions" and pts == 0:
                         continue
                     slot(unit)[section].append(

@@ -460,7 +460,9 @@ class _Builder:
             ladders=tuple(ladders),
             time=time,
             combination=self.combination(s.get("combination"), sev_keys),
-            assessment=self.assessment(s.get("assessment"), sev_keys, areas, errors, factors),
+            assessment=self.assessment(
+                s.get("assessment"), sev_keys, areas, errors, factors, role_keys
+            ),
             sha256=sha,
             root=str(root),
             files=tuple(_display(f) for f in files),
@@ -820,6 +822,7 @@ class _Builder:
         areas: dict[str, Label],
         errors: list[ErrorDefinition],
         factors: list[Factor],
+        role_keys: list[str],
     ) -> AssessmentScheme | None:
         if node is None or node.kind != "map":
             return None
@@ -900,6 +903,9 @@ class _Builder:
                         points,
                         _decimal(_get(it, "cap")),
                         it.loc,
+                        self.ref(_get(it, "role"), role_keys, "role", (*path, "role"))
+                        if _get(it, "role") is not None
+                        else None,
                     )
                 )
             return tuple(out)

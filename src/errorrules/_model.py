@@ -302,6 +302,7 @@ class AssessItem:
     points: Decimal | None = None  # None: the decision's own points
     cap: Decimal | None = None
     location: Location = UNKNOWN
+    role: str | None = None  # only decisions where someone bore this role; their points
 
 
 @attrs.frozen

@@ -256,6 +256,7 @@ DEFS: dict[str, Any] = {
             "area": _ref("ident"),
             "errors": _list(_ref("code")),
             "factor": _ref("code"),
+            "role": _ref("ident"),
             "points": {
                 "anyOf": [{"enum": ["decision"]}, _ref("decimal")],
                 "description": "points per record, or 'decision' for the decision's own points",
