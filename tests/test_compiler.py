@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import PARTY
 
 import errorrules
 from errorrules._build import build
 from errorrules._compiler import STAGES, compile_ruleset, run_stages
 from errorrules._engines._python import PythonEngine
+
+from conftest import PARTY
 
 
 def test_stages_are_named_and_run_alone() -> None:
