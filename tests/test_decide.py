@@ -170,9 +170,9 @@ class _Forced:
     def __init__(self, inner: Any, add: int | None = None, drop: int | None = None) -> None:
         self.inner, self.add, self.drop = inner, add, drop
 
-    def match(self, facts: dict[str, Any]) -> tuple[int, ...]:
-        fired = set(self.inner.match(facts))
-        if self.add is not None:
+    def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
+        fired = set(self.inner.match(facts, only))
+        if self.add is not None and (only is None or self.add in only):
             fired.add(self.add)
         fired.discard(self.drop)  # type: ignore[arg-type]
         return tuple(sorted(fired))

@@ -85,6 +85,8 @@ class Ruleset:
         self._versions = tuple(_Version(m) for m in models)
         if not self._versions:
             raise ValueError("a ruleset needs at least one version")
+        newest_fields = self._versions[-1].model.fields
+        self._same_schema = tuple(v.model.fields == newest_fields for v in self._versions)
         self.default_engine = engine
 
     # The newest version is "the" ruleset for checks, schemas and coverage.
@@ -202,7 +204,8 @@ class Ruleset:
         outcomes: list[tuple[int, Decision]] = []
         for i in picks:
             v = self._versions[i]
-            vf = check_incident(v.model, incident)
+            # Versions usually share the incident schema: validate once, not per version.
+            vf = facts if self._same_schema[i] else check_incident(v.model, incident)
             outcomes.append(
                 (i, decide(v.plan, v.engine(name), vf, apply_options=apply_options, history=hist))
             )

@@ -76,9 +76,14 @@ class Plan:
         late = {d.name for d in self.derived2} | {"severity"}
         # A second match is needed only if a factor or allocation rule reads a fact that
         # exists after classification (the base severity, or a deadline that depends on it).
-        self.two_phase = any(
-            r.kind in ("factor", "allocation") and set(r.fields) & late for r in self.rules
+        #: the factor and allocation rules that read post-classification facts: only their
+        #: answers can change in the second match.
+        self.phase2 = frozenset(
+            r.index
+            for r in self.rules
+            if r.kind in ("factor", "allocation") and set(r.fields) & late
         )
+        self.two_phase = bool(self.phase2)
         self.sources = {d.name: m.cite(d.location) for d in m.derived}
         self.sources.update({h.name: m.cite(h.location) for h in m.history})
         self.time = m.time
@@ -271,9 +276,10 @@ def decide(
         _derive(plan, plan.derived2, facts, trace, plan.levels[base])
     if plan.two_phase:
         # Factors and allocations that read post-classification facts: match again.
-        again = engine.match(facts)
-        by_kind["factor"] = [rules[i] for i in again if rules[i].kind == "factor"]
-        by_kind["allocation"] = [rules[i] for i in again if rules[i].kind == "allocation"]
+        again = set(engine.match(facts, plan.phase2))
+        now = sorted({i for i in fired if i not in plan.phase2} | again)
+        by_kind["factor"] = [rules[i] for i in now if rules[i].kind == "factor"]
+        by_kind["allocation"] = [rules[i] for i in now if rules[i].kind == "allocation"]
 
     # 2. factors, in declared order; an applied factor shuts out the ones it excludes --
     chosen = set(apply_options)

@@ -96,21 +96,20 @@ def _convert(spec: FieldSpec, value: Any, loc: Location, problems: list[Problem]
         limit = min(spec.max_length or MAX_TEXT, MAX_TEXT)
         if len(value) > limit:
             return bad(f"at most {limit} characters", "incident.too_long", "text too long")
-        if t == "enum":
+        if t == "enum" and value not in spec.keys:
             keys = [k for k, _ in spec.values]
-            if value not in keys:
-                problems.append(
-                    Problem(
-                        "incident.bad_value",
-                        f"{value!r} is not a value of {spec.name!r}",
-                        loc,
-                        path,
-                        "one of " + ", ".join(keys),
-                        repr(value),
-                        did_you_mean(value, keys),
-                    )
+            problems.append(
+                Problem(
+                    "incident.bad_value",
+                    f"{value!r} is not a value of {spec.name!r}",
+                    loc,
+                    path,
+                    "one of " + ", ".join(keys),
+                    repr(value),
+                    did_you_mean(value, keys),
                 )
-                return None
+            )
+            return None
         return value
     if t == "boolean":
         return value if isinstance(value, bool) else bad("true or false")

@@ -51,6 +51,16 @@ class FieldSpec:
     location: Location = UNKNOWN
 
     @property
+    def keys(self) -> frozenset[str]:
+        """An enum's value keys."""
+        return self._keys
+
+    _keys: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_keys", frozenset(k for k, _ in self.values))
+
+    @property
     def ftype(self) -> FieldType:
         return FieldType(self.type, tuple(k for k, _ in self.values))
 
@@ -378,9 +388,15 @@ class RulesetModel:
         """``file:line`` of a rule as decisions cite it."""
         return f"{dict(self.stable_names).get(loc.file, loc.file)}:{loc.line}"
 
+    _field_map: Mapping[str, FieldSpec] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Looked up for every incident: build it once (the class is frozen, hence setattr).
+        object.__setattr__(self, "_field_map", {f.name: f for f in self.fields})
+
     @property
     def field_map(self) -> Mapping[str, FieldSpec]:
-        return {f.name: f for f in self.fields}
+        return self._field_map
 
     def severity_rank(self, key: str) -> int:
         return next(level.rank for level in self.severity if level.key == key)

@@ -10,4 +10,6 @@ class Engine(Protocol):
 
     name: str
 
-    def match(self, facts: dict[str, Any]) -> tuple[int, ...]: ...
+    def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
+        """Fired rules; with ``only``, just those of that subset (the others are not asked)."""
+        ...

@@ -77,7 +77,10 @@ class PythonEngine:
         self._by_field = compiled.index.by_field
         self._unindexed = compiled.index.unindexed
 
-    def match(self, facts: dict[str, Any]) -> tuple[int, ...]:
+    def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
+        if only is not None:
+            preds = self._preds
+            return tuple(sorted(i for i in only if preds[i](facts)))
         candidates: set[int] = set(self._unindexed)
         for field, slot in self._by_field.items():
             v = facts.get(field)

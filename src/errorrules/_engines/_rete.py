@@ -1013,8 +1013,15 @@ class ReteEngine:
         finally:
             self._host.delete_state(shard.name, sid)
 
-    def match(self, facts: dict[str, Any]) -> tuple[int, ...]:
-        """Ascending indexes of the rules whose condition holds for ``facts``."""
+    def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
+        """Ascending indexes of the rules whose condition holds for ``facts``.
+
+        ``only`` filters the result: the network is asked about every rule either way.
+        """
+        fired = self._match(facts)
+        return fired if only is None else tuple(i for i in fired if i in only)
+
+    def _match(self, facts: dict[str, Any]) -> tuple[int, ...]:
         plan = self.plan
         encoded: dict[str, Any] = {}
         for name, f in plan.fields.items():
