@@ -1,8 +1,9 @@
-"""Shared hypothesis strategies: incidents for a ruleset's incident schema."""
+"""Shared test helpers: hypothesis strategies for incidents, and a threaded-match check."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -77,3 +78,24 @@ def messy_incidents(model: RulesetModel) -> st.SearchStrategy[Any]:
         ),
         _JUNK,
     )
+
+
+def assert_threads_agree(engine: Any, facts: list[dict[str, Any]], n: int = 8) -> None:
+    """``n`` threads matching the same facts at once get exactly the serial results."""
+    serial = [engine.match(f) for f in facts]
+    results: dict[int, list[tuple[int, ...]]] = {}
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            results[k] = [engine.match(f) for f in facts]
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    assert [results[k] for k in range(n)] == [serial] * n

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +25,8 @@ from errorrules._engines._rete import ReteEngine
 from errorrules._incident import canonical_decimal
 from errorrules._location import Location
 from errorrules._model import ErrorDefinition, FieldSpec, Label, RulesetMeta, RulesetModel
+
+from strategies import assert_threads_agree
 
 try:
     import durable.engine
@@ -235,35 +236,14 @@ def _facts() -> list[dict[str, Any]]:
     return out
 
 
-def _threads_agree(engine: Any) -> None:
-    facts = _facts()
-    serial = [engine.match(f) for f in facts]
-    results: dict[int, list[tuple[int, ...]]] = {}
-    errors: list[BaseException] = []
-
-    def work(n: int) -> None:
-        try:
-            results[n] = [engine.match(f) for f in facts]
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors
-    assert [results[n] for n in range(8)] == [serial] * 8
-
-
 def test_python_engine_from_eight_threads() -> None:
-    _threads_agree(PythonEngine(_ruleset()))
+    assert_threads_agree(PythonEngine(_ruleset()), _facts())
 
 
 @needs_durable
 def test_rete_engine_from_eight_threads() -> None:
     compiled = _ruleset()
     with ReteEngine(compiled) as rete:
-        _threads_agree(rete)
+        assert_threads_agree(rete, _facts())
         python = PythonEngine(compiled)
         assert [rete.match(f) for f in _facts()] == [python.match(f) for f in _facts()]

@@ -30,6 +30,8 @@ from errorrules._errors import EngineError, EngineUnavailable
 from errorrules._location import Location
 from errorrules._model import ErrorDefinition, FieldSpec, Label, RulesetMeta, RulesetModel
 
+from strategies import assert_threads_agree
+
 try:
     import durable.engine
 
@@ -357,23 +359,8 @@ def test_eight_threads_get_the_serial_results() -> None:
         for i in range(200)
     ]
     with ReteEngine(cr) as rete:
+        assert_threads_agree(rete, facts)
         serial = [rete.match(f) for f in facts]
-        results: dict[int, list[tuple[int, ...]]] = {}
-        errors: list[BaseException] = []
-
-        def work(n: int) -> None:
-            try:
-                results[n] = [rete.match(f) for f in facts]
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not errors
-        assert all(results[n] == serial for n in range(8))
     assert serial == [PythonEngine(cr).match(f) for f in facts]
 
 
