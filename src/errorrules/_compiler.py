@@ -70,7 +70,10 @@ def _collect_rules(state: CompileState) -> None:
         add(e.code, "error", e.when, e.location)
     for e in m.errors:
         for r in e.severity_rules:
-            add(r.id, "severity", r.when, r.location, e.code)
+            # A severity rule matters only when its error matched: joined to the error's
+            # condition it shares the error's index key and fires only with it (otherwise a
+            # rule on a common fact fires for every incident and is thrown away).
+            add(r.id, "severity", c.And((e.when, r.when)), r.location, e.code)
     for f in m.factors:
         add(f.code, "factor", f.when, f.location)
     for a in m.allocations:

@@ -386,13 +386,16 @@ class RulesetModel:
 
     def cite(self, loc: Location) -> str:
         """``file:line`` of a rule as decisions cite it."""
-        return f"{dict(self.stable_names).get(loc.file, loc.file)}:{loc.line}"
+        return f"{self._names.get(loc.file, loc.file)}:{loc.line}"
 
     _field_map: Mapping[str, FieldSpec] = attrs.field(init=False, eq=False, repr=False)
 
+    _names: Mapping[str, str] = attrs.field(init=False, eq=False, repr=False)
+
     def __attrs_post_init__(self) -> None:
-        # Looked up for every incident: build it once (the class is frozen, hence setattr).
+        # Looked up for every incident: build them once (the class is frozen, hence setattr).
         object.__setattr__(self, "_field_map", {f.name: f for f in self.fields})
+        object.__setattr__(self, "_names", dict(self.stable_names))
 
     @property
     def field_map(self) -> Mapping[str, FieldSpec]:
