@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from errorrules import _conditions as c
+from errorrules._lang import conditions as c
 
 SHARD_CONDITIONS = 400  # distinct ``field == value`` tests per field per ruleset (limit: 512)
 
@@ -286,7 +286,7 @@ class RawFromRetePlan:
 
         from durable import engine as de
 
-        from errorrules._engines import _rete
+        from errorrules._engines import rete as _rete
 
         self._de = de
         self._rete = _rete

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from errorrules._conditions import Compare, InSet, Range, atoms_of
+from errorrules._lang.conditions import Compare, InSet, Range, atoms_of
 
 SEED = 20260101
 
@@ -310,7 +310,7 @@ def make_incidents(
     rules: Any, count: int, examples: list[dict[str, Any]] | None = None, seed: int = SEED
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """``count`` incidents: the valid examples first, then generated ones; and counts."""
-    from errorrules._errors import IncidentError
+    from errorrules._base.errors import IncidentError
 
     out: list[dict[str, Any]] = []
     bad = 0

@@ -23,7 +23,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from errorrules import _conditions as c
+from errorrules._lang import conditions as c
 
 EXPR_COLUMN = "__expr"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from errorrules._register import AppendItem, Register
+from errorrules._register.store import AppendItem, Register
 
 BATCH = 50
 # Stop on our own if nobody kills us (e.g. the test process died first).

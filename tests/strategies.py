@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from errorrules._model import FieldSpec, RulesetModel
+from errorrules._model.ruleset import FieldSpec, RulesetModel
 
 PEOPLE = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"]
 _TZ = st.sampled_from([dt.timezone(dt.timedelta(hours=8)), dt.UTC])

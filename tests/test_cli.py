@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from errorrules._cli import main
+from errorrules._cli.main import main
 
 from conftest import MINI
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 import errorrules
-from errorrules._build import build
-from errorrules._compiler import STAGES, compile_ruleset, run_stages
-from errorrules._engines._python import PythonEngine
+from errorrules._compile.compiler import STAGES, compile_ruleset, run_stages
+from errorrules._engines.python import PythonEngine
+from errorrules._load.build import build
 
 from conftest import PARTY
 

@@ -19,7 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import errorrules
-from errorrules._conditions import (
+from errorrules._base.errors import Problem
+from errorrules._base.location import Location
+from errorrules._engines.python import compile_condition
+from errorrules._lang.conditions import (
     And,
     Compare,
     Condition,
@@ -37,9 +40,6 @@ from errorrules._conditions import (
     parse,
     to_text,
 )
-from errorrules._engines._python import compile_condition
-from errorrules._errors import Problem
-from errorrules._location import Location
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 KINDS = ("typo", "late", "data_error")

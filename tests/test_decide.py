@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import errorrules
 from errorrules import IncidentError
-from errorrules._decide import decide
+from errorrules._decide.pipeline import decide
 
 from conftest import MINI, PARTY, ROOT
 from strategies import incidents, messy_incidents

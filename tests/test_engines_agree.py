@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from errorrules import _conditions as c
-from errorrules._compiler import CompiledRuleset, compile_ruleset
-from errorrules._engines._python import PythonEngine
-from errorrules._engines._rete import ReteEngine
-from errorrules._incident import canonical_decimal
-from errorrules._location import Location
-from errorrules._model import ErrorDefinition, FieldSpec, Label, RulesetMeta, RulesetModel
+from errorrules._base.location import Location
+from errorrules._compile.compiler import CompiledRuleset, compile_ruleset
+from errorrules._engines.python import PythonEngine
+from errorrules._engines.rete import ReteEngine
+from errorrules._lang import conditions as c
+from errorrules._model.canonical import canonical_decimal
+from errorrules._model.ruleset import ErrorDefinition, FieldSpec, Label, RulesetMeta, RulesetModel
 
 from strategies import assert_threads_agree
 

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errorrules._register import (
+from errorrules._register.store import (
     GENESIS_HASH,
     AppendItem,
     PayloadError,
@@ -639,7 +639,7 @@ def test_by_unit_orders_and_filters_like_by_person(filled: Path) -> None:
 
 @pytest.mark.parametrize("lookup", ["_BY_PERSON_SQL", "_BY_UNIT_SQL"])
 def test_lookups_use_indexes_not_scans(filled: Path, lookup: str) -> None:
-    import errorrules._register as module
+    import errorrules._register.store as module
 
     with raw(filled) as conn:
         plan = conn.execute(

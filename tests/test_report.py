@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from errorrules._report import CSV_HEADER, FORMATS, display_width, render
+from errorrules._assess.report import CSV_HEADER, FORMATS, display_width, render
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "assessment.json"
 

@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 
-from errorrules import _conditions as c
-from errorrules._compiler import CompiledRuleset, compile_ruleset
-from errorrules._engines import _rete
-from errorrules._engines._python import PythonEngine
-from errorrules._engines._rete import ReteEngine, plan
-from errorrules._errors import EngineError, EngineUnavailable
-from errorrules._location import Location
-from errorrules._model import ErrorDefinition, FieldSpec, Label, RulesetMeta, RulesetModel
+from errorrules._base.errors import EngineError, EngineUnavailable
+from errorrules._base.location import Location
+from errorrules._compile.compiler import CompiledRuleset, compile_ruleset
+from errorrules._engines import rete as _rete
+from errorrules._engines.python import PythonEngine
+from errorrules._engines.rete import ReteEngine, plan
+from errorrules._lang import conditions as c
+from errorrules._model.ruleset import ErrorDefinition, FieldSpec, Label, RulesetMeta, RulesetModel
 
 from strategies import assert_threads_agree
 
@@ -159,7 +159,7 @@ def test_importing_the_module_does_not_import_durable() -> None:
     proc = run_child(
         """
         import sys
-        import errorrules._engines._rete
+        import errorrules._engines.rete
         print("durable" in sys.modules, "durable_rules_engine" in sys.modules)
         """
     )
@@ -241,7 +241,7 @@ def test_more_than_1024_sequential_matches_in_a_fresh_process() -> None:
     proc = run_child(
         """
         from test_rete import compiled
-        from errorrules._engines._rete import ReteEngine
+        from errorrules._engines.rete import ReteEngine
         cr = compiled({"x": "integer"}, "x == 1", "x >= 2")
         rete = ReteEngine(cr)
         hits = [rete.match({"x": i % 3}) for i in range(1500)]
@@ -260,7 +260,7 @@ def test_unmatched_first_session_is_deleted_safely() -> None:
     proc = run_child(
         """
         from test_rete import compiled
-        from errorrules._engines._rete import ReteEngine
+        from errorrules._engines.rete import ReteEngine
         cr = compiled({"x": "integer"}, "x == 1")
         rete = ReteEngine(cr)
         print([rete.match({"x": 2}) for _ in range(3)], rete.match({"x": 1}))
@@ -278,7 +278,7 @@ def test_rules_never_match_the_session_state_fact() -> None:
     proc = run_child(
         """
         from test_rete import compiled
-        from errorrules._engines._rete import ReteEngine
+        from errorrules._engines.rete import ReteEngine
         cr = compiled({"x": "integer"}, "not exists(x)", "true", "not (x == 1)", "x != 1")
         rete = ReteEngine(cr)
         print(rete.match({}), rete.match({"x": 1}), rete.match({"x": 2}))
@@ -635,8 +635,8 @@ def test_a_1000_definition_catalogue_keyed_on_one_field() -> None:
         import json, random, time
         from decimal import Decimal
         from test_rete import compiled
-        from errorrules._engines._python import PythonEngine
-        from errorrules._engines._rete import ReteEngine, plan, MAX_PENDING, MAX_SHARD_RULES
+        from errorrules._engines.python import PythonEngine
+        from errorrules._engines.rete import ReteEngine, plan, MAX_PENDING, MAX_SHARD_RULES
         random.seed(7)
         types = tuple(f"t{i:04d}" for i in range(1000))
         extras = ["", " and loss >= 1000", " and count in [2..5)", " and not external",
@@ -682,8 +682,8 @@ def test_many_rules_true_at_once_are_sharded() -> None:
     proc = run_child(
         """
         from test_rete import compiled
-        from errorrules._engines._python import PythonEngine
-        from errorrules._engines._rete import ReteEngine
+        from errorrules._engines.python import PythonEngine
+        from errorrules._engines.rete import ReteEngine
         cr = compiled({"x": "integer", "y": "integer"},
                       *[f"x > {i}" for i in range(150)], *[f"y != {i}" for i in range(150)])
         rete = ReteEngine(cr)
@@ -753,7 +753,7 @@ def test_engines_left_open_at_exit_are_released() -> None:
         """
         import threading
         from test_rete import compiled
-        from errorrules._engines._rete import ReteEngine
+        from errorrules._engines.rete import ReteEngine
         engines = [ReteEngine(compiled({"x": "integer"}, "x == 1")) for _ in range(3)]
         def busy():
             while True:

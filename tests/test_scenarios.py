@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import errorrules
-from errorrules._scenarios import Scenario, load_scenarios, run_scenario
+from errorrules._tester.scenarios import Scenario, load_scenarios, run_scenario
 
 from conftest import ROOT
 
@@ -51,7 +51,7 @@ def test_scenario(path: Path, scenario: Scenario, engine: str) -> None:
 
 
 def test_party_office_has_enough_scenarios_and_covers_every_rule() -> None:
-    from errorrules._scenarios import coverage, run_all
+    from errorrules._tester.scenarios import coverage, run_all
 
     party = ROOT / "rulesets" / "party-office"
     rules = _rules(party)

@@ -28,10 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import errorrules
-from errorrules._cli import main as cli_main
-from errorrules._errors import Problem
-from errorrules._schema import RULESET_FILE_SCHEMA, iter_problems
-from errorrules._yaml import load_text
+from errorrules._base.errors import Problem
+from errorrules._cli.main import main as cli_main
+from errorrules._load.schema import RULESET_FILE_SCHEMA, iter_problems
+from errorrules._load.yaml import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schema" / "ruleset.schema.json"

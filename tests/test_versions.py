@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 import errorrules
-from errorrules._build import build_versions
+from errorrules._load.build import build_versions
 
 VERSIONED = Path(__file__).parent / "fixtures" / "versioned"
 LATER = "2027-03-01T10:00:00+08:00"

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import errorrules
-from errorrules._errors import Problem
-from errorrules._yaml import Node, load_file, load_text
+from errorrules._base.errors import Problem
+from errorrules._load.yaml import Node, load_file, load_text
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 

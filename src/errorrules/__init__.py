@@ -7,16 +7,8 @@
 """
 
 from ._api import ENGINES, Ruleset, load
-from ._assess import AssessLine, Assessment, Period, UnitScore
-from ._decision import (
-    Decision,
-    FactorOutcome,
-    MatchedError,
-    PersonConsequence,
-    Responsibility,
-    TraceEvent,
-)
-from ._errors import (
+from ._assess.scoring import AssessLine, Assessment, Period, UnitScore
+from ._base.errors import (
     EngineError,
     EngineUnavailable,
     ErrorrulesError,
@@ -24,10 +16,18 @@ from ._errors import (
     Problem,
     RulesetError,
 )
-from ._history import History, HistoryRecord
-from ._location import Location
-from ._register import Register, RegisterEntry, RegisterError, VerifyReport
-from ._schema import RULESET_FILE_SCHEMA
+from ._base.location import Location
+from ._decide.decision import (
+    Decision,
+    FactorOutcome,
+    MatchedError,
+    PersonConsequence,
+    Responsibility,
+    TraceEvent,
+)
+from ._decide.history import History, HistoryRecord
+from ._load.schema import RULESET_FILE_SCHEMA
+from ._register.store import Register, RegisterEntry, RegisterError, VerifyReport
 
 __version__ = "0.1.0"
 

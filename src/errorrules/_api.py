@@ -1,4 +1,7 @@
-"""The public face: load a ruleset (all its versions), decide incidents."""
+"""Stage 9, the public face: load a ruleset (all its versions), decide incidents.
+
+May import every stage up to ``_register``; ``errorrules/__init__`` re-exports its names.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +13,26 @@ from typing import Any
 
 import attrs
 
-from ._assess import Assessment, Period, assess
-from ._build import build_versions
-from ._compiler import CompiledRuleset, compile_ruleset
-from ._decide import Plan, _apply, decide
-from ._decision import (
+from ._assess.scoring import Assessment, Period, assess
+from ._base.errors import EngineUnavailable, IncidentError, Problem
+from ._base.location import Location
+from ._compile.compiler import CompiledRuleset, compile_ruleset
+from ._decide.decision import (
     Decision,
     PersonConsequence,
     Responsibility,
     TraceEvent,
     VersionOutcome,
-    jsonable,
 )
+from ._decide.history import History, HistoryRecord
+from ._decide.pipeline import Plan, _apply, decide
 from ._engines import Engine
-from ._engines._python import PythonEngine
-from ._errors import EngineUnavailable, IncidentError, Problem
-from ._history import History, HistoryRecord
-from ._incident import check_incident
-from ._jsonschema import incident_json_schema
-from ._location import Location
-from ._model import RulesetModel
+from ._engines.python import PythonEngine
+from ._load.build import build_versions
+from ._load.incident import check_incident
+from ._load.incident_schema import incident_json_schema
+from ._model.canonical import jsonable
+from ._model.ruleset import RulesetModel
 
 ENGINES = ("python", "rete")
 
@@ -412,7 +415,7 @@ def as_history(
 
 def _rete(compiled: CompiledRuleset) -> Engine:
     try:
-        from ._engines._rete import ReteEngine
+        from ._engines.rete import ReteEngine
     except ImportError as exc:  # the module itself guards durable's import; belt and braces
         raise EngineUnavailable(f"the rete engine cannot load: {exc}") from exc
     engine: Engine = ReteEngine(compiled)

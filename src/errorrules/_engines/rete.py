@@ -49,10 +49,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from .. import _conditions as c
-from .._compiler import CompiledRuleset
-from .._errors import EngineError, EngineUnavailable
-from ._python import compile_condition
+from .._base.errors import EngineError, EngineUnavailable
+from .._compile.compiler import CompiledRuleset
+from .._lang import conditions as c
+from .python import compile_condition
 
 # --------------------------------------------------------------------------- limits
 

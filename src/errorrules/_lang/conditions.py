@@ -28,9 +28,9 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from ._errors import Problem
-from ._location import Location
-from ._suggest import did_you_mean
+from .._base.errors import Problem
+from .._base.location import Location
+from .._base.suggest import did_you_mean
 
 Scalar: TypeAlias = str | int | Decimal | bool | _dt.datetime
 

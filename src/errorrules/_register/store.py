@@ -36,7 +36,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._errors import ErrorrulesError
+from .._base.errors import ErrorrulesError
 
 __all__ = [
     "GENESIS_HASH",

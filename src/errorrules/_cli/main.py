@@ -13,14 +13,14 @@ from typing import Any, NoReturn
 
 import yaml
 
-from . import _scenarios
-from ._api import ENGINES, Ruleset, load
-from ._decision import jsonable
-from ._errors import EngineUnavailable, ErrorrulesError, IncidentError, RulesetError
-from ._history import History, HistoryRecord
-from ._register import Register, RegisterError
-from ._report import render
-from ._schema import RULESET_FILE_SCHEMA
+from .._api import ENGINES, Ruleset, load
+from .._assess.report import render
+from .._base.errors import EngineUnavailable, ErrorrulesError, IncidentError, RulesetError
+from .._decide.history import History, HistoryRecord
+from .._load.schema import RULESET_FILE_SCHEMA
+from .._model.canonical import jsonable
+from .._register.store import Register, RegisterError
+from .._tester import scenarios as _scenarios
 
 
 class UsageError(Exception):

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from ._decision import Decision
-from ._model import HistoryFact, RulesetModel, Window
+from .._model.ruleset import HistoryFact, Window
+from .decision import Decision
 
 
 def _utc(value: Any) -> _dt.datetime:
@@ -261,7 +260,3 @@ def add_years(when: _dt.datetime, years: int) -> _dt.datetime:
         return when.replace(year=when.year + years)
     except ValueError:  # 29 February → 28 February
         return when.replace(year=when.year + years, day=28)
-
-
-def zone(model: RulesetModel) -> _dt.tzinfo:
-    return zoneinfo.ZoneInfo(model.meta.timezone)

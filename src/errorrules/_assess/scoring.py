@@ -16,10 +16,8 @@ from typing import Any
 
 import attrs
 
-from ._decision import dumps, jsonable
-from ._history import zone
-from ._incident import canonical_decimal
-from ._model import AssessItem, AssessmentScheme, Label, RulesetModel
+from .._model.canonical import canonical_decimal, dumps, jsonable
+from .._model.ruleset import AssessItem, AssessmentScheme, Label, RulesetModel, zone
 
 FORMAT = "errorrules.assessment/1"
 

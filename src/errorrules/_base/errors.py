@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from ._location import UNKNOWN, Location
+from .location import UNKNOWN, Location
 
 #: OPA caps its error list; beyond this many a message says how many more there were.
 MAX_SHOWN = 50

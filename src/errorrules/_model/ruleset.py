@@ -6,13 +6,14 @@ Nothing here evaluates anything; the compiler and engines read these records.
 from __future__ import annotations
 
 import datetime as _dt
+import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
 
 import attrs
 
-from ._conditions import Condition, FieldType
-from ._location import UNKNOWN, Location
+from .._base.location import UNKNOWN, Location
+from .._lang.conditions import Condition, FieldType
 
 
 @attrs.frozen
@@ -415,3 +416,8 @@ class RulesetModel:
 
     def area_label(self, key: str) -> Label | None:
         return dict(self.areas).get(key)
+
+
+def zone(model: RulesetModel) -> _dt.tzinfo:
+    """The ruleset's time zone, which decides calendar days, windows and periods."""
+    return zoneinfo.ZoneInfo(model.meta.timezone)

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ._errors import IncidentError, Problem
-from ._location import Location
-from ._model import FieldSpec, RulesetModel
-from ._suggest import did_you_mean
-from ._yaml import describe_value
+from .._base.errors import IncidentError, Problem
+from .._base.location import Location
+from .._base.suggest import did_you_mean
+from .._model.canonical import canonical_decimal
+from .._model.ruleset import FieldSpec, RulesetModel
+from .yaml import describe_value
 
 SAFE_INT = 2**53
 MAX_TEXT = 65_535
@@ -193,17 +194,6 @@ def _to_decimal(value: Any) -> Decimal | None:
             return None
         return num
     return None
-
-
-def canonical_decimal(num: Decimal) -> Decimal:
-    """One form per amount (1.50 and 1.5 are one fact), never in exponent notation."""
-    num = num.normalize()
-    if num == 0:
-        return Decimal(0)
-    exponent = num.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        num = num.quantize(Decimal(1))
-    return num
 
 
 def _to_datetime(value: Any) -> _dt.datetime | None:

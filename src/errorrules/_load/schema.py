@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._errors import Problem
-from ._suggest import did_you_mean
-from ._yaml import Node
+from .._base.errors import Problem
+from .._base.suggest import did_you_mean
+from .yaml import Node
 
 IDENT = r"^[A-Za-z][A-Za-z0-9_]*$"
 CODE = r"^[A-Za-z][A-Za-z0-9_.-]*$"

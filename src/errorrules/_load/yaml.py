@@ -14,8 +14,8 @@ from typing import Any
 import attrs
 import yaml
 
-from ._errors import Problem
-from ._location import Location
+from .._base.errors import Problem
+from .._base.location import Location
 
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}

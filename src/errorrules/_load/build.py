@@ -16,10 +16,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from . import _conditions as cond
-from ._errors import Problem, RulesetError
-from ._location import Location
-from ._model import (
+from .._base.errors import Problem, RulesetError
+from .._base.location import Location
+from .._base.suggest import did_you_mean
+from .._lang import conditions as cond
+from .._model.ruleset import (
     Allocation,
     AssessItem,
     AssessmentScheme,
@@ -44,9 +45,8 @@ from ._model import (
     TimeRules,
     Window,
 )
-from ._schema import REQUIRED_SECTIONS, RULESET_FILE_SCHEMA, SECTIONS, iter_problems
-from ._suggest import did_you_mean
-from ._yaml import Node, load_file
+from .schema import REQUIRED_SECTIONS, RULESET_FILE_SCHEMA, SECTIONS, iter_problems
+from .yaml import Node, load_file
 
 #: durable-rules refuses more than 252 fields per message; we keep headroom for derived ones.
 MAX_FIELDS = 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._model import RulesetModel
+from .._model.ruleset import RulesetModel
 
 _DECIMAL = r"^[+-]?(\d+(\.\d+)?|\.\d+)$"
 

@@ -12,8 +12,20 @@ from typing import Any
 
 import attrs
 
-from ._compiler import CompiledRule, CompiledRuleset
-from ._decision import (
+from .._compile.compiler import CompiledRule, CompiledRuleset
+from .._engines import Engine
+from .._engines.python import compile_condition
+from .._model.canonical import canonical_decimal
+from .._model.ruleset import (
+    Consequence,
+    Derived,
+    ErrorDefinition,
+    Factor,
+    Label,
+    RulesetModel,
+    zone,
+)
+from .decision import (
     Decision,
     FactorOutcome,
     LadderOutcome,
@@ -22,11 +34,7 @@ from ._decision import (
     Responsibility,
     TraceEvent,
 )
-from ._engines import Engine
-from ._engines._python import compile_condition
-from ._history import History, add_years, count_fact, hours_between, zone
-from ._incident import canonical_decimal
-from ._model import Consequence, Derived, ErrorDefinition, Factor, Label, RulesetModel
+from .history import History, add_years, count_fact, hours_between
 
 _EMPTY_HISTORY = History()
 

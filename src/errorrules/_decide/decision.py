@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from ._model import Label
+from .._model.canonical import dumps, jsonable
+from .._model.ruleset import Label
 
 FORMAT = "errorrules.decision/1"
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON data: Decimals as strings, datetimes as ISO 8601 with offset, tuples as lists."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, _dt.datetime | _dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, Label):
-        return {"zh": value.zh, "en": value.en}
-    return value
-
-
-def dumps(data: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
-    return json.dumps(jsonable(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 @attrs.frozen
@@ -244,6 +224,6 @@ class Decision:
 
     def explain(self, lang: str = "zh") -> str:
         """Text a clerk can read (``zh`` or ``en``)."""
-        from ._explain import explain_decision
+        from .explain import explain_decision
 
         return explain_decision(self, lang)

@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import _conditions as c
-from .._compiler import CompiledRuleset
+from .._compile.compiler import CompiledRuleset
+from .._lang import conditions as c
 
 Pred = Callable[[dict[str, Any]], bool]
 

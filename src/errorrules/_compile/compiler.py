@@ -12,8 +12,8 @@ from typing import Any
 
 import attrs
 
-from . import _conditions as c
-from ._model import RulesetModel
+from .._lang import conditions as c
+from .._model.ruleset import RulesetModel
 
 #: durable-rules cannot hold more rules than this in one ruleset (we shard above it).
 RETE_MAX_RULES = 4096

@@ -14,12 +14,13 @@ from typing import Any
 
 import attrs
 
-from ._api import Ruleset
-from ._decision import Decision, jsonable
-from ._errors import IncidentError, Problem, RulesetError
-from ._location import Location
-from ._suggest import did_you_mean
-from ._yaml import Node, load_file
+from .._api import Ruleset
+from .._base.errors import IncidentError, Problem, RulesetError
+from .._base.location import Location
+from .._base.suggest import did_you_mean
+from .._decide.decision import Decision
+from .._load.yaml import Node, load_file
+from .._model.canonical import jsonable
 
 EXPECT_KEYS = (
     "errors",

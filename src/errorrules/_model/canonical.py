@@ -1,0 +1,42 @@
+"""Canonical data: one JSON text and one Decimal form for every value, so that identical
+inputs give byte-identical decisions, reports and register entries."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from .ruleset import Label
+
+
+def canonical_decimal(num: Decimal) -> Decimal:
+    """One form per amount (1.50 and 1.5 are one fact), never in exponent notation."""
+    num = num.normalize()
+    if num == 0:
+        return Decimal(0)
+    exponent = num.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        num = num.quantize(Decimal(1))
+    return num
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: Decimals as strings, datetimes as ISO 8601 with offset, tuples as lists."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, Label):
+        return {"zh": value.zh, "en": value.en}
+    return value
+
+
+def dumps(data: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(jsonable(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,6 @@
+"""Stage 8, register: the append-only, hash-chained store of incidents and decisions.
+
+Owns entries, the chain and its verification, and the storage (SQLite, WAL). It stores
+decisions as canonical JSON and needs none of the stages that made them.
+May import: every stage up to ``_assess`` (today it needs only ``_base``).
+"""
