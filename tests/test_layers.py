@@ -133,6 +133,47 @@ def test_only_the_owner_imports_durable_and_argparse(path: Path) -> None:
                 assert parts[: len(owner)] == owner, f"{path.name}:{node.lineno} imports {root}"
 
 
+def _runtime_imports(path: Path) -> list[tuple[str, ...]]:
+    """Modules of ours that ``path`` imports when it runs (``if TYPE_CHECKING:`` left out)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    here = _dotted(path)
+    package = here if path.name == "__init__.py" else here[:-1]
+    found: list[tuple[str, ...]] = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only or not isinstance(node, ast.ImportFrom) or not node.level:
+            continue
+        target = package[: len(package) - (node.level - 1)] + tuple(
+            node.module.split(".") if node.module else ()
+        )
+        for alias in node.names:
+            sub = target + (alias.name,)
+            is_module = SRC.joinpath(*sub).with_suffix(".py").exists()
+            is_module = is_module or SRC.joinpath(*sub, "__init__.py").exists()
+            found.append(sub if is_module else target)
+    return found
+
+
+def test_no_import_circles() -> None:
+    graph = {_dotted(p): set(_runtime_imports(p)) for p in _modules()}
+    circles = []
+
+    def visit(node: tuple[str, ...], stack: list[tuple[str, ...]]) -> None:
+        if node in stack:
+            circles.append(" -> ".join(".".join(n) for n in [*stack[stack.index(node) :], node]))
+            return
+        for nxt in sorted(graph.get(node, ())):
+            if nxt != node:
+                visit(nxt, [*stack, node])
+
+    for start in sorted(graph):
+        visit(start, [])
+    assert circles == []
+
+
 def _has_reason(path: Path, text: str) -> bool:
     """A long room may stay long when its module docstring says why (``Long because``)."""
     doc = ast.get_docstring(ast.parse(text)) or ""

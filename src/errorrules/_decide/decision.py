@@ -10,6 +10,7 @@ import attrs
 
 from .._model.canonical import dumps, jsonable
 from .._model.ruleset import Label
+from .explain import explain_decision
 
 FORMAT = "errorrules.decision/1"
 
@@ -224,6 +225,4 @@ class Decision:
 
     def explain(self, lang: str = "zh") -> str:
         """Text a clerk can read (``zh`` or ``en``)."""
-        from .explain import explain_decision
-
         return explain_decision(self, lang)

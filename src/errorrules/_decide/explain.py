@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .decision import Decision
+# The renderer reads a Decision's fields and never builds one: the record imports this
+# module, not the other way round, so there is no import circle.
+if TYPE_CHECKING:
+    from .decision import Decision
 
 _T = {
     "zh": {
