@@ -150,7 +150,7 @@ def _runtime_imports(path: Path) -> list[tuple[str, ...]]:
             node.module.split(".") if node.module else ()
         )
         for alias in node.names:
-            sub = target + (alias.name,)
+            sub = (*target, alias.name)
             is_module = SRC.joinpath(*sub).with_suffix(".py").exists()
             is_module = is_module or SRC.joinpath(*sub, "__init__.py").exists()
             found.append(sub if is_module else target)

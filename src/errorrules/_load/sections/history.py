@@ -1,0 +1,184 @@
+"""Counting the past: windows, the ``history`` facts, and the escalation ``ladders``.
+
+A history fact counts a person's or unit's earlier records in a window and becomes an
+integer field conditions may read; a ladder adds measures when a measure recurs in a window.
+"""
+
+from __future__ import annotations
+
+from ..._lang import conditions as cond
+from ..._model.ruleset import HistoryFact, Ladder, Tier, Window
+from ..yaml import Node
+from .context import Context, KeyPath, decimal, get, items, label, scalar
+
+
+def window(ctx: Context, node: Node | None, path: KeyPath) -> Window | None:
+    """A rolling, calendar or periods window; exactly one shape."""
+    if node is None or node.kind != "map":
+        return None
+    keys = set(node.value)
+    days = scalar(get(node, "rolling_days"), int)
+    cal = scalar(get(node, "calendar"), str)
+    periods = scalar(get(node, "periods"), int)
+    period = scalar(get(node, "period"), str)
+    if keys == {"rolling_days"} and days:
+        return Window("rolling", days=days)
+    if keys == {"calendar"} and cal:
+        return Window("calendar", period=cal)
+    if keys == {"periods", "period"} and periods and period:
+        return Window("periods", period=period, count=periods)
+    ctx.fail(
+        "ruleset.bad_value",
+        "a window is one of three kinds",
+        node,
+        path,
+        "{rolling_days: N} or {calendar: year|month} or {periods: N, period: year|month}",
+        ", ".join(sorted(keys)),
+    )
+    return None
+
+
+def history(
+    ctx: Context,
+    node: Node | None,
+    time_node: Node | None,
+    sev_keys: list[str],
+    mes_keys: list[str],
+) -> list[HistoryFact]:
+    """The history facts; each declares an integer field for later conditions."""
+    if node is None or node.kind != "map":
+        return []
+    if time_node is None:
+        ctx.fail(
+            "ruleset.missing_section",
+            "history facts need a 'time' section with as_of",
+            node,
+            ("history",),
+            "time: {as_of: <datetime field>}",
+            "nothing",
+        )
+    out = []
+    for name, spec in node.value.items():
+        fact = _fact(ctx, node, name, spec, sev_keys, mes_keys)
+        if fact is not None:
+            ctx.ftypes[name] = cond.FieldType("integer")
+            out.append(fact)
+    return out
+
+
+def _fact(
+    ctx: Context,
+    node: Node,
+    name: str,
+    spec: Node,
+    sev_keys: list[str],
+    mes_keys: list[str],
+) -> HistoryFact | None:
+    """One history fact: whose records (person or unit), in which window, counting what."""
+    path: KeyPath = ("history", name)
+    if name in ctx.ftypes:
+        ctx.fail("ruleset.duplicate", f"{name!r} is already a field", node.keys[name], path)
+        return None
+    pnode, unode = get(spec, "person"), get(spec, "unit")
+    if (pnode is None) == (unode is None):
+        ctx.fail(
+            "ruleset.bad_value",
+            "a history fact counts for a person or a unit",
+            spec,
+            path,
+            "exactly one of 'person' or 'unit'",
+            "both" if pnode else "neither",
+        )
+        return None
+    subject = "person" if pnode is not None else "unit"
+    field = ctx.ref(pnode or unode, ctx.fields, "incident field", (*path, subject))
+    win = window(ctx, get(spec, "window"), (*path, "window"))
+    cnode = get(spec, "count")
+    count, arg = "errors", None
+    if cnode is not None and cnode.kind == "scalar":
+        count = str(cnode.value)
+    elif cnode is not None and cnode.kind == "map":
+        if "measure" in cnode.value:
+            count = "measure"
+            arg = ctx.ref(get(cnode, "measure"), mes_keys, "measure", (*path, "count", "measure"))
+        else:
+            count = "min_severity"
+            arg = ctx.ref(
+                get(cnode, "min_severity"),
+                sev_keys,
+                "severity level",
+                (*path, "count", "min_severity"),
+            )
+    if field is None or win is None:
+        return None
+    return HistoryFact(
+        name,
+        subject,
+        field,
+        win,
+        count,
+        scalar(get(spec, "source"), str, ""),
+        arg,
+        node.keys.get(name, spec.loc),
+    )
+
+
+def ladders(ctx: Context, node: Node | None, mes_keys: list[str]) -> list[Ladder]:
+    """The ladders: a measure repeated in a window climbs tier by tier."""
+    nodes = items(node)
+    ctx.unique(nodes, "id", "ladder id", "ladders")
+    out = []
+    for i, item in enumerate(nodes):
+        path: KeyPath = ("ladders", i)
+        measure = ctx.ref(get(item, "measure"), mes_keys, "measure", (*path, "measure"))
+        win = window(ctx, get(item, "window"), (*path, "window"))
+        tiers = _tiers(ctx, item, mes_keys, path)
+        lid = scalar(get(item, "id"), str)
+        if lid is None or measure is None or win is None:
+            continue
+        out.append(
+            Ladder(
+                lid,
+                label(get(item, "name")),
+                measure,
+                win,
+                scalar(get(item, "mode"), str, "supersede"),
+                tuple(tiers),
+                scalar(get(item, "source"), str, ""),
+                item.loc,
+            )
+        )
+    return out
+
+
+def _tiers(ctx: Context, item: Node, mes_keys: list[str], path: KeyPath) -> list[Tier]:
+    """A ladder's tiers, which must go up by count."""
+    tiers = []
+    last = 0
+    for j, tn in enumerate(items(get(item, "tiers"))):
+        n = scalar(get(tn, "count"), int, 0)
+        if n <= last:
+            ctx.fail(
+                "ruleset.bad_value",
+                "tiers go up by count",
+                tn,
+                (*path, "tiers", j, "count"),
+                f"a count above {last}",
+                str(n),
+            )
+        last = max(last, n)
+        add = tuple(
+            r
+            for k, m in enumerate(items(get(tn, "add")))
+            if (r := ctx.ref(m, mes_keys, "measure", (*path, "tiers", j, "add", k)))
+        )
+        tiers.append(
+            Tier(
+                n,
+                add,
+                scalar(get(tn, "source"), str, ""),
+                decimal(get(tn, "points_add")),
+                tn.loc,
+            )
+        )
+    return tiers
