@@ -1,0 +1,155 @@
+"""The SQLite file format of a register: tables, indexes and append-only triggers.
+
+Owns the DDL (:data:`SCHEMA`), the names of the triggers that verification expects
+(:data:`TRIGGERS`), the format marker with its version, and creating or recognising
+that schema in a connection. The rows' meaning (the hash chain) is in ``chain``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+from .chain import GENESIS_HASH
+from .records import RegisterError
+
+__all__ = ["FORMAT", "SCHEMA", "SCHEMA_VERSION", "TRIGGERS", "check_schema", "create_schema"]
+
+FORMAT: Final = "errorrules-register"
+SCHEMA_VERSION: Final = 1
+_APPEND_ONLY_TABLES: Final = ("schema_version", "entries", "entry_persons", "entry_units")
+
+SCHEMA: Final = f"""
+CREATE TABLE schema_version (
+    format  TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE entries (
+    seq         INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    supersedes  INTEGER REFERENCES entries(seq),
+    persons     TEXT NOT NULL,
+    unit        TEXT,
+    occurred_at TEXT,
+    recorded_at TEXT,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE UNIQUE INDEX entries_supersedes ON entries(supersedes) WHERE supersedes IS NOT NULL;
+CREATE TABLE entry_persons (
+    seq          INTEGER NOT NULL REFERENCES entries(seq),
+    person       TEXT NOT NULL,
+    occurred_utc TEXT,
+    PRIMARY KEY (seq, person)
+) WITHOUT ROWID;
+CREATE INDEX entry_persons_lookup ON entry_persons(person, occurred_utc, seq);
+CREATE TABLE entry_units (
+    seq          INTEGER PRIMARY KEY REFERENCES entries(seq),
+    unit         TEXT NOT NULL,
+    occurred_utc TEXT
+);
+CREATE INDEX entry_units_lookup ON entry_units(unit, occurred_utc, seq);
+CREATE TRIGGER entries_append_in_order BEFORE INSERT ON entries
+WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM entries)
+  OR NEW.prev_hash IS NOT COALESCE(
+         (SELECT hash FROM entries ORDER BY seq DESC LIMIT 1), '{GENESIS_HASH}')
+  OR (NEW.supersedes IS NOT NULL AND (
+         NEW.supersedes >= NEW.seq
+         OR EXISTS (SELECT 1 FROM entries WHERE supersedes = NEW.supersedes)))
+BEGIN
+    SELECT RAISE(ABORT, 'register entries are append-only: out-of-order INSERT refused');
+END;
+CREATE TRIGGER entry_persons_no_replace BEFORE INSERT ON entry_persons
+WHEN EXISTS (SELECT 1 FROM entry_persons WHERE seq = NEW.seq AND person = NEW.person)
+BEGIN
+    SELECT RAISE(ABORT, 'register entries are append-only: INSERT OR REPLACE refused');
+END;
+CREATE TRIGGER entry_units_no_replace BEFORE INSERT ON entry_units
+WHEN EXISTS (SELECT 1 FROM entry_units WHERE seq = NEW.seq)
+BEGIN
+    SELECT RAISE(ABORT, 'register entries are append-only: INSERT OR REPLACE refused');
+END;
+CREATE TRIGGER schema_version_no_insert BEFORE INSERT ON schema_version
+WHEN EXISTS (SELECT 1 FROM schema_version)
+BEGIN
+    SELECT RAISE(ABORT, 'register entries are append-only: INSERT refused');
+END;
+""" + "".join(
+    f"""
+CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+BEGIN
+    SELECT RAISE(ABORT, 'register entries are append-only: {op} refused');
+END;
+"""
+    for table in _APPEND_ONLY_TABLES
+    for op in ("UPDATE", "DELETE")
+)
+# Schema notes (kept out of the SQL so sqlite_master stays plain):
+# - payload and persons hold canonical JSON; occurred_at is stored as given.
+# - entry_persons / entry_units are lookup tables derived from entries; occurred_utc
+#   is occurred_at converted to UTC in a fixed-width form, so text order is time
+#   order whatever offset the caller wrote.
+# - The unique partial index allows one correction per entry and makes "is this entry
+#   superseded?" an index probe.
+# - INSERT OR REPLACE deletes rows without firing DELETE triggers, hence the INSERT
+#   triggers: entries go only at the end of the chain, and no existing row (entry,
+#   lookup row, correction target) can be replaced.
+
+TRIGGERS: Final = frozenset(
+    [
+        "entries_append_in_order",
+        "entry_persons_no_replace",
+        "entry_units_no_replace",
+        "schema_version_no_insert",
+    ]
+    + [f"{t}_no_{op}" for t in _APPEND_ONLY_TABLES for op in ("update", "delete")]
+)
+"""Every trigger :data:`SCHEMA` creates; verification reports any that is missing."""
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements; trigger bodies hold ';' so ask sqlite where."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    assert not current.strip(), "incomplete statement at the end of the schema"
+    return statements
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the schema in an empty database, unless another process just did."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have created it between our look and the lock.
+        if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+            for statement in _statements(SCHEMA):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (format, version) VALUES (?, ?)",
+                (FORMAT, SCHEMA_VERSION),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def check_schema(conn: sqlite3.Connection, path: str) -> None:
+    """Raise RegisterError unless the database at ``path`` is a register this code reads."""
+    try:
+        rows = conn.execute("SELECT format, version FROM schema_version").fetchall()
+    except sqlite3.DatabaseError:
+        rows = []
+    if len(rows) != 1 or rows[0][0] != FORMAT:
+        raise RegisterError(f"{path!r} is an SQLite database but not an errorrules register")
+    if rows[0][1] != SCHEMA_VERSION:
+        raise RegisterError(
+            f"{path!r} has register schema version {rows[0][1]!r}; "
+            f"this errorrules reads version {SCHEMA_VERSION}"
+        )
