@@ -244,7 +244,8 @@ class RawDurable:
             definition["w"] = {"all": [{"m": {WARM: 1}}], "run": "warm"}
             self.host.set_rulesets({name: definition})
             # durable leaves a new session's action context uninitialised and frees it when
-            # the session is deleted (see _rete.py): run one action per ruleset first.
+            # the session is deleted (see _engines/rete/engine.py): run one action per
+            # ruleset first.
             try:
                 self.host.assert_fact(name, {"sid": "warm", WARM: 1})
             finally:

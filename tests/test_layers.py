@@ -104,6 +104,7 @@ def test_imports_run_down_the_pipeline(path: Path) -> None:
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
 def test_packages_share_only_public_names(path: Path) -> None:
     here = _stage(_dotted(path))
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     private = []
     for line, target, names in _imports(path):
         there = _stage(target)
@@ -113,7 +114,31 @@ def test_packages_share_only_public_names(path: Path) -> None:
         hidden += [n for n in names if n.startswith("_")]
         if hidden:
             private.append(f"{path.name}:{line} takes {hidden} from {'.'.join(target)}")
+    # ``from .._tester import scenarios as s`` then ``s._helper``: private all the same.
+    foreign = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level and _foreign(path, node)
+        for alias in node.names
+    }
+    private += [
+        f"{path.name}:{node.lineno} reads {node.value.id}.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in foreign
+        and node.attr.startswith("_")
+    ]
     assert private == []
+
+
+def _foreign(path: Path, node: ast.ImportFrom) -> bool:
+    """Whether a relative import reaches into another stage's package."""
+    here = _dotted(path)
+    package = here if path.name == "__init__.py" else here[:-1]
+    target = package[: len(package) - (node.level - 1)] + tuple((node.module or "").split("."))
+    there = _stage(tuple(p for p in target if p))
+    return there is not None and there != _stage(here)
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
@@ -193,3 +218,34 @@ def test_rooms_stay_small(path: Path) -> None:
             if size > MAX_FUNCTION_LINES:
                 long.append(f"{node.name} ({size} lines, line {node.lineno})")
     assert long == [], f"{path.relative_to(SRC)}: split or say why at the top: {long}"
+
+
+def _module_map() -> set[str]:
+    """Module paths named in docs/architecture.md's module map (``pkg/sub/name.py``)."""
+    doc = (SRC.parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named: set[str] = set()
+    for line in doc.split("## Module map", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or not cells[0].startswith("`_"):
+            continue
+        package = cells[0].strip("`")
+        if package.endswith(".py"):
+            named.add(package)
+            continue
+        for part in cells[1].split(";"):
+            folder, _, names = part.rpartition(":") if "/`:" in part else ("", "", part)
+            prefix = package + "/" + folder.strip().strip("`") if folder else package + "/"
+            for name in names.split(","):
+                named.add(prefix + name.strip().strip("`"))
+    return named
+
+
+def test_architecture_doc_names_every_module() -> None:
+    actual = {
+        str(p.relative_to(SRC))
+        for p in _modules()
+        if p.name != "__init__.py" and p.parent != SRC or p.name == "_api.py"
+    }
+    named = _module_map()
+    assert sorted(actual - named) == [], "add these to docs/architecture.md's module map"
+    assert sorted(named - actual) == [], "docs/architecture.md names modules that do not exist"

@@ -1,9 +1,9 @@
 """Stage 5, evaluate: match facts against a ``CompiledRuleset`` and return the rules that fired.
 
 Owns the ``Engine`` protocol and its two implementations: ``python`` (compiled closures over
-the IR with the equality index) and ``rete`` (durable-rules' Rete network; the only module in
-the project that imports ``durable``, and it does so lazily). Both return the same fired rules
-in the same order for every incident; everything after matching is shared.
+the IR with the equality index) and ``rete`` (durable-rules' Rete network; the only package
+that imports ``durable``, lazily, in ``rete/host.py``). Both return the same fired rules in
+the same order for every incident; everything after matching is shared.
 May import: ``_base``, ``_lang``, ``_model``, ``_compile``.
 """
 

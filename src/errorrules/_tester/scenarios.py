@@ -119,6 +119,7 @@ def load_scenarios(ruleset_dir: str | os.PathLike[str]) -> list[Scenario]:
 
 
 def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
+    """One scenario, or None when it has problems (each added to ``problems``)."""
     path: tuple[str | int, ...] = ("scenarios", i)
     if item.kind != "map":
         problems.append(
@@ -132,10 +133,17 @@ def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
             )
         )
         return None
-    ok = True
+    found = _key_problems(item, path) + _expect_problems(item.value.get("expect"), path)
+    problems += found
+    return None if found else _build_scenario(item)
+
+
+def _key_problems(item: Node, path: tuple[str | int, ...]) -> list[Problem]:
+    """A scenario's unknown keys, then the required keys it lacks."""
+    found: list[Problem] = []
     for key, kloc in item.keys.items():
         if key not in SCENARIO_KEYS:
-            problems.append(
+            found.append(
                 Problem(
                     "scenario.unknown_key",
                     f"unknown key {key!r}",
@@ -146,10 +154,9 @@ def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
                     did_you_mean(key, SCENARIO_KEYS),
                 )
             )
-            ok = False
     for req in ("name", "incident", "expect"):
         if req not in item.value:
-            problems.append(
+            found.append(
                 Problem(
                     "scenario.missing_key",
                     f"missing {req!r}",
@@ -159,40 +166,43 @@ def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
                     "nothing",
                 )
             )
-            ok = False
-    expect = item.value.get("expect")
-    if expect is not None:
-        if expect.kind != "map":
-            problems.append(
-                Problem(
-                    "scenario.shape",
-                    "expect is a mapping",
-                    expect.loc,
-                    (*path, "expect"),
-                    "a mapping",
-                    expect.describe(),
-                )
+    return found
+
+
+def _expect_problems(expect: Node | None, path: tuple[str | int, ...]) -> list[Problem]:
+    """What is wrong with ``expect``: not a mapping, or keys that name no expectation."""
+    if expect is None:
+        return []
+    if expect.kind != "map":
+        return [
+            Problem(
+                "scenario.shape",
+                "expect is a mapping",
+                expect.loc,
+                (*path, "expect"),
+                "a mapping",
+                expect.describe(),
             )
-            ok = False
-        else:
-            for key, kloc in expect.keys.items():
-                if key not in EXPECT_KEYS:
-                    problems.append(
-                        Problem(
-                            "scenario.unknown_key",
-                            f"unknown expectation {key!r}",
-                            kloc,
-                            (*path, "expect", key),
-                            "one of " + ", ".join(EXPECT_KEYS),
-                            repr(key),
-                            did_you_mean(key, EXPECT_KEYS),
-                        )
-                    )
-                    ok = False
-    if not ok:
-        return None
+        ]
+    return [
+        Problem(
+            "scenario.unknown_key",
+            f"unknown expectation {key!r}",
+            kloc,
+            (*path, "expect", key),
+            "one of " + ", ".join(EXPECT_KEYS),
+            repr(key),
+            did_you_mean(key, EXPECT_KEYS),
+        )
+        for key, kloc in expect.keys.items()
+        if key not in EXPECT_KEYS
+    ]
+
+
+def _build_scenario(item: Node) -> Scenario:
+    """The scenario of a mapping already checked for its keys."""
     plain = item.plain()
-    incident = _incident_data(plain["incident"])
+    incident = incident_data(plain["incident"])
     return Scenario(
         name=str(plain["name"]),
         incident=incident,
@@ -200,18 +210,18 @@ def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
         location=item.loc,
         apply_options=tuple(plain.get("apply_options") or ()),
         engines=tuple(plain.get("engines") or ()),
-        history=tuple(_incident_data(h) for h in plain.get("history") or ()),
-        decided_at=_incident_data(plain.get("decided_at")),
+        history=tuple(incident_data(h) for h in plain.get("history") or ()),
+        decided_at=incident_data(plain.get("decided_at")),
         case_closed=bool(plain.get("case_closed", False)),
     )
 
 
-def _incident_data(value: Any) -> Any:
+def incident_data(value: Any) -> Any:
     """YAML scalars as a host would send them: datetimes and floats as text."""
     if isinstance(value, dict):
-        return {k: _incident_data(v) for k, v in value.items()}
+        return {k: incident_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_incident_data(v) for v in value]
+        return [incident_data(v) for v in value]
     if isinstance(value, _dt.datetime | _dt.date):
         return value.isoformat()
     if isinstance(value, float):

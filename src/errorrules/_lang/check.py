@@ -1,0 +1,249 @@
+"""The type checker: a raw syntax tree → the typed IR, every problem a located ``Problem``.
+
+Each test is checked against the type of its field (``FieldType``, from the incident
+schema): which operators it takes, which literals, which enum values. A test that cannot be
+typed becomes ``Const(False)`` beside its problem, so that checking goes on and reports
+every problem of a condition at once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from .._base.errors import Problem
+from .._base.location import Location
+from .._base.suggest import did_you_mean
+from .ir import (
+    And,
+    Compare,
+    Condition,
+    Const,
+    Contains,
+    Exists,
+    InSet,
+    Matches,
+    Not,
+    Or,
+    Range,
+    Scalar,
+)
+from .parser import _RawLit, _RawTest
+
+
+@attrs.frozen
+class FieldType:
+    """What the condition checker needs to know of a field."""
+
+    type: str  # string integer decimal boolean datetime enum list
+    values: tuple[str, ...] = ()
+
+
+_ORDERED = {"integer", "decimal", "datetime"}
+
+
+class _Checker:
+    def __init__(
+        self, text: str, fields: Mapping[str, FieldType], loc: Location, path: tuple[str | int, ...]
+    ) -> None:
+        self.text = text
+        self.fields = fields
+        self.loc = loc
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def at(self, pos: int) -> Location:
+        return at_offset(self.loc, self.text, pos)
+
+    def fail(self, code: str, msg: str, pos: int, **kw: Any) -> None:
+        self.problems.append(Problem(code, msg, self.at(pos), self.path, **kw))
+
+    def build(self, raw: Any) -> Condition:
+        if isinstance(raw, _RawTest):
+            return self.test(raw)
+        tag, arg = raw
+        if tag == "const":
+            return Const(bool(arg))
+        if tag == "not":
+            return Not(self.build(arg))
+        items = tuple(self.build(x) for x in arg)
+        return And(items) if tag == "and" else Or(items)
+
+    def test(self, t: _RawTest) -> Condition:
+        ftype = self.fields.get(t.field)
+        if ftype is None:
+            self.fail(
+                "condition.unknown_field",
+                f"unknown field {t.field!r}",
+                t.pos,
+                expected="a field of the incident schema",
+                got=repr(t.field),
+                suggestion=did_you_mean(t.field, self.fields),
+            )
+            return Const(False)
+        kind = ftype.type
+        if t.op == "exists":
+            return Exists(t.field)
+        if t.op == "bare":
+            return self.bare(t, kind)
+        if t.op == "cmp":
+            return self.compare(t, ftype)
+        if t.op == "in":
+            return self.member(t, ftype)
+        if t.op == "range":
+            return self.numeric_range(t, kind)
+        if t.op == "matches":
+            return self.matches(t, kind)
+        return self.contains(t, kind)
+
+    def bare(self, t: _RawTest, kind: str) -> Condition:
+        if kind != "boolean":
+            self.fail(
+                "condition.type",
+                f"{t.field!r} alone is a test only for a boolean field",
+                t.pos,
+                expected="a boolean field, or a comparison",
+                got=f"{kind} field",
+            )
+        return Compare(t.field, "==", True)
+
+    def compare(self, t: _RawTest, ftype: FieldType) -> Condition:
+        kind = ftype.type
+        if t.cmp in ("<", "<=", ">", ">=") and kind not in _ORDERED:
+            self.fail(
+                "condition.type",
+                f"{t.cmp} needs a number or datetime field",
+                t.pos,
+                expected="an integer, decimal or datetime field",
+                got=f"{kind} field {t.field!r}",
+            )
+            return Const(False)
+        return Compare(t.field, t.cmp, self.value(t.lits[0], ftype, t.field))
+
+    def member(self, t: _RawTest, ftype: FieldType) -> Condition:
+        if ftype.type == "list":
+            self.fail(
+                "condition.type",
+                "use 'contains' to test a list field",
+                t.pos,
+                expected=f'{t.field} contains "value"',
+                got="in",
+            )
+        return InSet(t.field, tuple(self.value(x, ftype, t.field) for x in t.lits))
+
+    def numeric_range(self, t: _RawTest, kind: str) -> Condition:
+        if kind not in ("integer", "decimal"):
+            self.fail(
+                "condition.type",
+                "a numeric range needs an integer or decimal field",
+                t.pos,
+                expected="an integer or decimal field",
+                got=f"{kind} field {t.field!r}",
+            )
+            return Const(False)
+        lo, hi = t.lits
+        low = None if lo.kind == "none" else Decimal(lo.value)
+        high = None if hi.kind == "none" else Decimal(hi.value)
+        if low is not None and high is not None and low > high:
+            self.fail("condition.range", "the range is empty: low bound above high", t.pos)
+        return Range(t.field, low, t.bounds[0], high, t.bounds[1])
+
+    def matches(self, t: _RawTest, kind: str) -> Condition:
+        if kind not in ("string", "enum"):
+            self.fail(
+                "condition.type",
+                "'matches' needs a text field",
+                t.pos,
+                expected="a string field",
+                got=f"{kind} field",
+            )
+        lit = t.lits[0]
+        if lit.kind != "str":
+            self.fail("condition.type", "a pattern is quoted text", lit.pos)
+            return Const(False)
+        try:
+            re.compile(lit.value)
+        except re.error as exc:
+            self.fail("condition.pattern", f"bad pattern: {exc}", lit.pos)
+            return Const(False)
+        return Matches(t.field, lit.value)
+
+    def contains(self, t: _RawTest, kind: str) -> Condition:
+        if kind != "list":
+            self.fail(
+                "condition.type",
+                "'contains' needs a list field",
+                t.pos,
+                expected="a list field",
+                got=f"{kind} field",
+            )
+        lit = t.lits[0]
+        if lit.kind != "str":
+            self.fail("condition.type", "a list holds text values", lit.pos)
+            return Const(False)
+        return Contains(t.field, lit.value)
+
+    def value(self, lit: _RawLit, ftype: FieldType, field: str) -> Scalar:
+        kind = ftype.type
+
+        def wrong(expected: str) -> Scalar:
+            got = {"str": "text", "num": "number", "bool": "boolean"}[lit.kind]
+            self.fail(
+                "condition.type",
+                f"{field!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} field",
+                lit.pos,
+                expected=expected,
+                got=f"{got} {lit.value!r}",
+            )
+            return False
+
+        if kind in ("string",):
+            return lit.value if lit.kind == "str" else wrong("quoted text")
+        if kind == "enum":
+            if lit.kind != "str":
+                return wrong("one of the enum's values, quoted")
+            if lit.value not in ftype.values:
+                self.fail(
+                    "condition.unknown_value",
+                    f"{lit.value!r} is not a value of {field!r}",
+                    lit.pos,
+                    expected="one of " + ", ".join(ftype.values),
+                    got=repr(lit.value),
+                    suggestion=did_you_mean(lit.value, ftype.values),
+                )
+            return str(lit.value)
+        if kind == "boolean":
+            return lit.value if lit.kind == "bool" else wrong("true or false")
+        if kind in ("integer", "decimal"):
+            if lit.kind != "num":
+                return wrong("a number")
+            try:
+                num = Decimal(lit.value)
+            except InvalidOperation:
+                return wrong("a number")
+            if kind == "integer" and num == num.to_integral_value():
+                return int(num)
+            return num
+        if kind == "datetime":
+            if lit.kind == "str":
+                try:
+                    dt = _dt.datetime.fromisoformat(lit.value)
+                except ValueError:
+                    dt = None
+                if dt is not None and dt.tzinfo is not None:
+                    return dt
+            return wrong("a quoted ISO 8601 datetime with offset")
+        return wrong("no comparison (list fields take 'contains')")
+
+
+def at_offset(loc: Location, text: str, pos: int) -> Location:
+    """Location of character ``pos`` of a condition that starts at ``loc``."""
+    before = text[:pos]
+    if "\n" in before:
+        return Location(loc.file, loc.line + before.count("\n"), pos - before.rfind("\n"))
+    return Location(loc.file, loc.line, loc.col + pos)
