@@ -1,4 +1,4 @@
-"""The condition language (errorrules._conditions): grammar, IR, canonical text, type checks.
+"""The condition language (errorrules._lang): grammar, IR, canonical text, type checks.
 
 Conditions are what office staff write in ``when:``. They must parse to the documented IR,
 print back to text that parses to the same IR, bind ``not`` > ``and`` > ``or``, and report

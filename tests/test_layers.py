@@ -244,7 +244,7 @@ def test_architecture_doc_names_every_module() -> None:
     actual = {
         str(p.relative_to(SRC))
         for p in _modules()
-        if p.name != "__init__.py" and p.parent != SRC or p.name == "_api.py"
+        if (p.name != "__init__.py" and p.parent != SRC) or p.name == "_api.py"
     }
     named = _module_map()
     assert sorted(actual - named) == [], "add these to docs/architecture.md's module map"
