@@ -1,6 +1,10 @@
 """Stage 6, decide: fired rules → a frozen ``Decision`` with its trace.
 
-Owns the decision record (``decision``) and its text explanation (``explain``), history and
-the facts derived from time (``history``), and the decision pipeline (``pipeline``).
+Owns the decision pipeline (``pipeline.decide``) and one module per step: ``facts``
+(derived facts, history counts), ``match``, ``classify``, ``severity``, ``factors``,
+``responsibility``, ``consequences``, ``ladders``, ``limitation``; ``plan`` (what a version
+needs at decision time, looked up once); ``versions`` (which version judges an act, one
+function per transition policy); ``combine`` (合并处理); the record (``decision``) and its text
+(``explain``); and ``history``, the index of prior records.
 May import: every stage up to ``_engines``.
 """

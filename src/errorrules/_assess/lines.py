@@ -1,0 +1,207 @@
+"""From register records to each unit's lines: deductions, bonuses and vetoes, and errors.
+
+An event record (``{"event": kind, "unit", "date", "id", "count"}``) gives a line for every
+item of that event kind; a decided incident (``{"incident", "decision"}``) gives a line for
+every deduction or veto item its decision matches, and a summary of its errors. Records
+outside the period, or without a unit or date, give nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from .._model.canonical import canonical_decimal, jsonable
+from .._model.ruleset import AssessItem, AssessmentScheme, RulesetModel, zone
+from .assessment import AssessLine, Period
+
+
+@attrs.define
+class Parts:
+    """One unit's lines as they are gathered (unsorted, uncapped)."""
+
+    deductions: list[AssessLine] = attrs.field(factory=list)
+    bonuses: list[AssessLine] = attrs.field(factory=list)
+    veto: list[AssessLine] = attrs.field(factory=list)
+    errors: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+class Lines:
+    """Every unit's lines of one period, gathered record by record.
+
+    The scheme's units come first, in declared order; a unit found only in the records
+    appears when its first line does.
+    """
+
+    def __init__(self, model: RulesetModel, scheme: AssessmentScheme, period: Period) -> None:
+        self.model = model
+        self.scheme = scheme
+        self.period = period
+        self.tz = zone(model)
+        self.rank = {lv.key: i for i, lv in enumerate(model.severity)}
+        self.sev_names = {lv.key: lv.name for lv in model.severity}
+        self.as_of = model.time.as_of if model.time is not None else None
+        self.units: dict[str, Parts] = {}
+        for _, children in scheme.units:
+            for c in children:
+                self.slot(c)
+
+    def slot(self, unit: str) -> Parts:
+        return self.units.setdefault(unit, Parts())
+
+    def add_all(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Parts]:
+        for rec in records:
+            if "event" in rec:
+                self.event(rec)
+            else:
+                self.decision(rec)
+        return self.units
+
+    def event(self, rec: Mapping[str, Any]) -> None:
+        """A line for every item of the event's kind, its points times the event's count."""
+        day = _date(rec.get("date"), self.tz)
+        unit = rec.get("unit")
+        if day is None or not isinstance(unit, str) or not self.in_period(day):
+            return
+        count = _dec(rec.get("count", 1))
+        ref = str(rec.get("id", ""))
+        note = str(rec.get("note", "")) or f"{rec['event']} × {count}"
+
+        def lines(items: tuple[AssessItem, ...]) -> list[AssessLine]:
+            return [
+                AssessLine(
+                    it.id,
+                    it.name,
+                    canonical_decimal((it.points or Decimal(0)) * count),
+                    "event",
+                    ref,
+                    day,
+                    note,
+                )
+                for it in items
+                if it.event == rec["event"]
+            ]
+
+        s = self.scheme
+        deductions, bonuses, veto = lines(s.deductions), lines(s.bonuses), lines(s.veto)
+        if deductions or bonuses or veto:
+            parts = self.slot(unit)
+            parts.deductions += deductions
+            parts.bonuses += bonuses
+            parts.veto += veto
+
+    def decision(self, rec: Mapping[str, Any]) -> None:
+        """The decision's errors, and a line for every deduction or veto item it matches."""
+        incident, decision = rec.get("incident") or {}, rec.get("decision") or {}
+        unit = incident.get(self.scheme.unit_field)
+        day = _date(incident.get(self.as_of), self.tz) if self.as_of else None
+        if not isinstance(unit, str) or day is None or not self.in_period(day):
+            return
+        ref = str(decision.get("incident_id") or incident.get(self.model.id_field or "id", ""))
+        errors = decision.get("errors") or []
+        final = (decision.get("severity") or {}).get("final")
+        note = f"{', '.join(e['code'] for e in errors)} {final or ''}".strip()
+
+        def lines(items: tuple[AssessItem, ...], keep_zero: bool) -> list[AssessLine]:
+            found = [
+                (it, _points(it, decision))
+                for it in items
+                if it.event is None and _matches(it, decision, self.rank)
+            ]
+            return [
+                AssessLine(it.id, it.name, canonical_decimal(pts), "decision", ref, day, note)
+                for it, pts in found
+                if keep_zero or pts != 0
+            ]
+
+        # A deduction of nothing is no line; a veto of nothing still vetoes.
+        deductions = lines(self.scheme.deductions, keep_zero=False)
+        veto = lines(self.scheme.veto, keep_zero=True)
+        if errors or deductions or veto:
+            parts = self.slot(unit)
+            if errors:
+                parts.errors.append(self.error_entry(ref, day, decision, final))
+            parts.deductions += deductions
+            parts.veto += veto
+
+    def error_entry(
+        self, ref: str, day: _dt.date, decision: Mapping[str, Any], final: str | None
+    ) -> dict[str, Any]:
+        """What a report lists of one decided incident's errors."""
+        errors = decision.get("errors") or []
+        return {
+            "id": ref,
+            "date": day.isoformat(),
+            "codes": [e["code"] for e in errors],
+            "names": [e.get("name") for e in errors],
+            "severity": final,
+            "severity_name": jsonable(self.sev_names[final]) if final in self.sev_names else None,
+            "points": decision.get("points_total", "0"),
+        }
+
+    def in_period(self, day: _dt.date) -> bool:
+        return self.period.start <= day < self.period.end
+
+
+def _dec(v: Any) -> Decimal:
+    try:
+        return Decimal(str(v))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+
+
+def _date(value: Any, tz: _dt.tzinfo) -> _dt.date | None:
+    if isinstance(value, _dt.datetime):
+        return value.astimezone(tz).date() if value.tzinfo else value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) == 10:
+                return _dt.date.fromisoformat(value)
+            dt = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return dt.astimezone(tz).date() if dt.tzinfo else dt.date()
+    return None
+
+
+def _matches(item: AssessItem, decision: Mapping[str, Any], rank: Mapping[str, int]) -> bool:
+    errors = decision.get("errors") or []
+    if not errors or decision.get("exempt") or decision.get("limitation"):
+        return False  # no error, or no consequence: nothing to assess
+    if item.min_severity is not None:
+        final = (decision.get("severity") or {}).get("final")
+        if rank.get(final or "", -1) < rank[item.min_severity]:
+            return False
+    if item.area is not None and not any(e.get("area") == item.area for e in errors):
+        return False
+    if item.errors and not any(e.get("code") in item.errors for e in errors):
+        return False
+    if item.role is not None and not any(
+        c.get("role") == item.role for c in decision.get("consequences") or []
+    ):
+        return False
+    return item.factor is None or any(
+        f.get("code") == item.factor for f in decision.get("factors") or []
+    )
+
+
+def _points(item: AssessItem, decision: Mapping[str, Any]) -> Decimal:
+    """An item's points for one decision: fixed, the decision's, or one role's share."""
+    if item.points is not None:
+        return item.points
+    if item.role is not None:
+        return sum(
+            (
+                _dec(c.get("points"))
+                for c in decision.get("consequences") or []
+                if c.get("role") == item.role
+            ),
+            Decimal(0),
+        )
+    return _dec(decision.get("points_total"))

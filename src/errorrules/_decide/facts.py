@@ -1,0 +1,97 @@
+"""The facts a decision adds to the incident's: history counts and derived facts.
+
+Each fact added is traced (``history`` and ``derive`` events) with what it was computed from.
+Derived facts come in two phases: before matching, and after classification (a deadline can
+depend on the base severity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._compile.compiler import CompiledRule
+from .._model.canonical import canonical_decimal
+from .._model.ruleset import Derived
+from .decision import TraceEvent
+from .history import History, count_fact, hours_between
+from .plan import Plan
+
+
+def read_by(rule: CompiledRule, facts: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The facts a rule reads, with their values: the ``read`` of its trace event."""
+    return tuple((f, facts.get(f)) for f in rule.fields)
+
+
+def history_facts(
+    plan: Plan, facts: dict[str, Any], history: History, trace: list[TraceEvent]
+) -> None:
+    """Count each history fact's prior records in its window, as of the incident's time."""
+    t = plan.time
+    if t is None or not plan.model.history:
+        return
+    as_of = facts.get(t.as_of)
+    if as_of is None:
+        return
+    me = facts.get(plan.model.id_field) if plan.model.id_field else None
+    for h in plan.model.history:
+        key = facts.get(h.field)
+        if not isinstance(key, str):
+            continue
+        n, sample = count_fact(h, history, key, as_of, plan.tz, plan.levels, me)
+        facts[h.name] = n
+        trace.append(
+            TraceEvent(
+                "history",
+                h.name,
+                plan.sources[h.name],
+                ((h.field, key), (t.as_of, as_of)),
+                f"= {n} in {h.window.describe()}"
+                + (f": {', '.join(sample)}{', ...' if n > len(sample) else ''}" if n else ""),
+            )
+        )
+
+
+def derive(
+    plan: Plan,
+    items: list[Derived],
+    facts: dict[str, Any],
+    trace: list[TraceEvent],
+    severity: str | None = None,
+) -> None:
+    """Add each derived fact that has a value (``severity`` sets deadlines' limits)."""
+    for d in items:
+        value: Any = None
+        if d.kind == "hours_between":
+            a, b = (facts.get(f) for f in d.fields)
+            if a is not None and b is not None:
+                value = canonical_decimal(hours_between(a, b))
+        elif d.kind == "deadline":
+            a, b = (facts.get(f) for f in d.fields)
+            limit = dict(d.hours).get(severity or "")
+            if a is not None and limit is not None:
+                if b is None:
+                    value = d.missing_to == "late"
+                else:
+                    value = hours_between(a, b) > limit
+        else:
+            value = plan.derived_preds[d.name](facts)
+        if value is None:
+            continue
+        facts[d.name] = value
+        read = tuple((f, facts.get(f)) for f in d.fields)
+        trace.append(TraceEvent("derive", d.name, plan.sources[d.name], read, f"= {value}"))
+
+
+def after_classification(
+    plan: Plan, facts: dict[str, Any], trace: list[TraceEvent], base: int
+) -> None:
+    """The base severity as a fact, and the phase-2 derived facts that depend on it."""
+    if plan.derived2 or plan.two_phase:
+        facts["severity"] = plan.levels[base]
+        derive(plan, plan.derived2, facts, trace, plan.levels[base])
+
+
+def derived_values(plan: Plan, facts: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The derived and history facts the decision records, in declared order."""
+    return tuple((k, facts[k]) for k in plan.recorded if k in facts)

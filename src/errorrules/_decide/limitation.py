@@ -1,0 +1,37 @@
+"""Limitation (追责时效): an act found too long after it ended is identified, not punished.
+
+The period runs from the act's end (a continuing act) or the act, to its discovery; an
+``extended_when`` condition can lengthen it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .decision import TraceEvent
+from .history import add_years
+from .plan import Plan
+
+
+def limitation(plan: Plan, facts: dict[str, Any], trace: list[TraceEvent]) -> str | None:
+    """Why the act can no longer be punished (traced), or None."""
+    t = plan.time
+    if t is None or t.limitation_years is None or t.discovered is None:
+        return None
+    found = facts.get(t.discovered)
+    start = facts.get(t.act_end) if t.act_end else None
+    start = start or facts.get(t.as_of)
+    if found is None or start is None:
+        return None
+    years = t.limitation_years
+    if t.extended_years and plan.limit_pred is not None and plan.limit_pred(facts):
+        years = t.extended_years
+    if found <= add_years(start, years):
+        return None
+    why = (
+        f"discovered {found.date()} more than {years} years after the act "
+        f"{'ended' if t.act_end and facts.get(t.act_end) else 'was done'} "
+        f"({start.date()}): no consequence (limitation, {t.limitation_source})"
+    )
+    trace.append(TraceEvent("limitation", "time.limitation", plan.model.cite(t.location), (), why))
+    return why

@@ -1,0 +1,65 @@
+"""Severity: each error's from its default and severity rules, then the factors' shift.
+
+Levels are ranks into ``Plan.levels`` (lightest first) and stay inside the scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .._compile.compiler import CompiledRule
+from .._model.ruleset import ErrorDefinition, Factor
+from .decision import MatchedError, TraceEvent
+from .facts import read_by
+from .plan import Plan
+
+
+def error_severity(
+    plan: Plan,
+    e: ErrorDefinition,
+    fired: Iterable[CompiledRule],
+    facts: Mapping[str, Any],
+    trace: list[TraceEvent],
+) -> int:
+    """An error's level: its default, then each fired severity rule's raise or set, in order."""
+    level = plan.rank[e.severity]
+    for sr in fired:
+        rule = next(x for x in e.severity_rules if x.id == sr.id)
+        before = plan.levels[level]
+        if rule.set_to is not None:
+            level = plan.rank[rule.set_to]
+        else:
+            level = min(plan.top, level + (rule.raise_by or 0))
+        trace.append(
+            TraceEvent(
+                "severity",
+                sr.id,
+                sr.source,
+                read_by(sr, facts),
+                f"{e.code}: severity {before} -> {plan.levels[level]}",
+            )
+        )
+    return level
+
+
+def base_severity(plan: Plan, matched: list[MatchedError]) -> int:
+    """The incident's base level: its gravest error's."""
+    return max(plan.rank[x.severity] for x in matched)
+
+
+def final_severity(plan: Plan, base: int, applied: list[Factor], trace: list[TraceEvent]) -> int:
+    """The level after every applied factor's shift (traced when it moves)."""
+    shift = sum(f.effect.shift for f in applied)
+    final = max(0, min(plan.top, base + shift))
+    if shift:
+        trace.append(
+            TraceEvent(
+                "severity",
+                None,
+                None,
+                (),
+                f"final severity {plan.levels[base]} {shift:+d} -> {plan.levels[final]}",
+            )
+        )
+    return final

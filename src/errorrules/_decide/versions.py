@@ -1,0 +1,168 @@
+"""Which version of a ruleset judges an act: the transition policy (从旧兼从轻 by default).
+
+``act_time`` judges by the rule in force when the act was done (a continuing act: when it
+ended), ``decision_time`` by the rule in force at the decision, and ``lex_mitior`` (从旧兼从轻)
+by the rule at the act unless a version in force since is lighter; a closed case keeps the
+rule at the act. Every candidate version decides the incident and the lightest is chosen;
+the decision records how each version judged it (``VersionOutcome``) and why.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import attrs
+
+from .._model.ruleset import RulesetModel
+from .decision import Decision, VersionOutcome
+
+#: a policy's candidate version indexes, and the reason it gives
+Picks: TypeAlias = tuple[list[int], str]
+
+
+def version_at(models: Sequence[RulesetModel], tz: _dt.tzinfo, when: _dt.datetime) -> int:
+    """Index of the version in force at ``when`` (``tz`` decides the day)."""
+    day = when.astimezone(tz).date()
+    found = 0
+    for i, m in enumerate(models):
+        if m.meta.effective <= day:
+            found = i
+    return found
+
+
+def act_of(model: RulesetModel, facts: Mapping[str, Any]) -> tuple[_dt.datetime | None, bool]:
+    """When the act was done (a continuing act: when it ended), and whether it continued."""
+    t = model.time
+    if t is None:
+        return None, False
+    end = facts.get(t.act_end) if t.act_end else None
+    return end or facts.get(t.as_of), end is not None
+
+
+def act_time(v_act: int, v_dec: int, act_words: str, case_closed: bool) -> Picks:
+    """The rule in force at the act."""
+    return [v_act], f"rule in force at {act_words}"
+
+
+def decision_time(v_act: int, v_dec: int, act_words: str, case_closed: bool) -> Picks:
+    """The rule in force at the decision."""
+    return [v_dec], "rule in force at the decision"
+
+
+def lex_mitior(v_act: int, v_dec: int, act_words: str, case_closed: bool) -> Picks:
+    """从旧兼从轻: the rule at the act and every later one up to the decision's, the lightest."""
+    if case_closed:
+        return [v_act], f"closed case keeps the rule in force at {act_words}"
+    picks = list(range(v_act, max(v_act, v_dec) + 1))
+    return picks, f"从旧兼从轻: rule at {act_words} unless a later one is lighter"
+
+
+POLICIES: dict[str, Callable[[int, int, str, bool], Picks]] = {
+    "act_time": act_time,
+    "decision_time": decision_time,
+    "lex_mitior": lex_mitior,
+}
+
+
+def candidates(
+    models: Sequence[RulesetModel],
+    tz: _dt.tzinfo,
+    act: _dt.datetime | None,
+    continuing: bool,
+    decided: _dt.datetime | None,
+    case_closed: bool,
+) -> Picks:
+    """The versions the newest version's policy puts forward (the newest, with no act time)."""
+    if act is None:
+        return [len(models) - 1], "no act time: the newest version"
+    v_act = version_at(models, tz, act)
+    v_dec = version_at(models, tz, decided) if decided else v_act
+    act_words = "the end of the continuing act" if continuing else "the act"
+    policy = POLICIES.get(models[-1].meta.transition, lex_mitior)
+    return policy(v_act, v_dec, act_words, case_closed)
+
+
+def weight(d: Decision, m: RulesetModel) -> tuple[int, int, Any]:
+    """How heavy a decision is: an error at all, then severity, then points."""
+    if not d.errors:
+        return (0, -1, 0)
+    if d.limitation is not None or d.exempt:
+        return (1, -1, d.points_total)
+    return (1, m.severity_rank(d.severity_final or ""), d.points_total)
+
+
+def lightest(
+    models: Sequence[RulesetModel], outcomes: list[tuple[int, Decision]]
+) -> tuple[int, Decision]:
+    """The first of the lightest outcomes (the earliest version wins a tie)."""
+    chosen_i, chosen = outcomes[0]
+    for i, d in outcomes[1:]:
+        if weight(d, models[i]) < weight(chosen, models[chosen_i]):
+            chosen_i, chosen = i, d
+    return chosen_i, chosen
+
+
+def outcome_record(
+    models: Sequence[RulesetModel], outcomes: list[tuple[int, Decision]], chosen_i: int
+) -> tuple[VersionOutcome, ...]:
+    """How each candidate version judged the incident, the chosen one marked."""
+    return tuple(
+        VersionOutcome(
+            models[i].meta.version,
+            models[i].meta.effective,
+            tuple(e.code for e in d.errors),
+            d.severity_final,
+            d.points_total,
+            i == chosen_i,
+        )
+        for i, d in outcomes
+    )
+
+
+def decide_across(
+    models: Sequence[RulesetModel],
+    tz: _dt.tzinfo,
+    facts: Mapping[str, Any],
+    decide_with: Callable[[int], Decision],
+    *,
+    decided_at: _dt.datetime | None,
+    case_closed: bool,
+) -> Decision:
+    """The decision of the version the policy chooses, recording every candidate's outcome.
+
+    ``facts`` are the incident's, checked against the newest version; ``decide_with(i)``
+    decides it with version ``i``; ``decided_at`` defaults to the act's time.
+    """
+    act, continuing = act_of(models[-1], facts)
+    picks, reason = candidates(models, tz, act, continuing, decided_at or act, case_closed)
+    outcomes = [(i, decide_with(i)) for i in picks]
+    chosen_i, chosen = outcomes[0]
+    if len(outcomes) > 1:
+        chosen_i, chosen = lightest(models, outcomes)
+        reason += (
+            f"; version {models[chosen_i].meta.version} is lighter"
+            if chosen_i != outcomes[0][0]
+            else "; no later version is lighter"
+        )
+    first = models[0].meta.effective
+    if act is not None and act.astimezone(tz).date() < first:
+        reason += f"; the act predates every version (the first took effect {first})"
+    record = outcome_record(models, outcomes, chosen_i)
+    return attrs.evolve(chosen, versions=record, version_reason=reason)
+
+
+def before_first(
+    d: Decision, model: RulesetModel, tz: _dt.tzinfo, facts: Mapping[str, Any]
+) -> Decision:
+    """Say so when an act predates the only version: it is judged by it all the same."""
+    t = model.time
+    act = facts.get(t.as_of) if t is not None else None
+    if act is None or act.astimezone(tz).date() >= model.meta.effective:
+        return d
+    return attrs.evolve(
+        d,
+        version_reason=f"the act predates version {model.meta.version} (effective "
+        f"{model.meta.effective}), the earliest this ruleset has: judged by it",
+    )
