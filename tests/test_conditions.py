@@ -218,7 +218,7 @@ SYNTAX: list[tuple[str, str, str]] = [
     ("flag and", "", "expected a field name, found the end"),
     ("flag and or concealed", "or", "expected a field name, found 'or'"),
     ("flag concealed", "concealed", "expected 'and', 'or' or the end, found 'concealed'"),
-    ("count == abc", "abc", "expected a value, found 'abc' (quote text values)"),
+    ("count in [abc]", "abc", "expected a value, found 'abc' (quote text values)"),
     ("count ==", "", "expected a value, found the end"),
     ("(flag and concealed", "", "expected ')', found the end"),
     ("flag)", ")", "expected 'and', 'or' or the end, found ')'"),
@@ -233,7 +233,7 @@ SYNTAX: list[tuple[str, str, str]] = [
     ("exists(1)", "1", "expected a field name inside exists()"),
     ("exists flag", "flag", "expected '(' after exists, found 'flag'"),
     ('name == "open', '"', "unexpected character '\"'"),
-    ("count = 3", "=", "unexpected character '='"),
+    ("count = 3", "=", "'=' is not a comparison: use == to compare"),
     ("flag && concealed", "&", "unexpected character '&'"),
     ("", "", "expected a field name, found the end"),
 ]
@@ -265,7 +265,7 @@ def test_at_offset_counts_lines_and_columns_from_one() -> None:
 
 
 def test_absurdly_deep_nesting_is_a_problem() -> None:
-    p = one("(" * 2000 + "flag" + ")" * 2000, "condition.syntax")
+    p = one("(" * 2000 + "flag" + ")" * 2000, "condition.limit")
     assert "nested too deeply" in p.message
 
 
@@ -299,7 +299,7 @@ def test_a_bare_non_boolean_field_is_a_type_error() -> None:
         ('count == "3"', '"3"', "a number"),
         ("name == 3", "3", "quoted text"),
         ("flag == 1", "1", "true or false"),
-        ("kind == typo", None, None),  # unquoted text is a syntax error, not a type error
+        ("kind == typo", None, None),  # unquoted text is a field name, which is unknown
         ("kind == 1", "1", "one of the enum's values, quoted"),
         ('at > "2026-01-01T09:00:00"', '"', "a quoted ISO 8601 datetime with offset"),
         ('at > "yesterday"', '"', "a quoted ISO 8601 datetime with offset"),
@@ -311,7 +311,8 @@ def test_a_literal_of_the_wrong_type_is_a_type_error(
     text: str, at: str | None, expected: str | None
 ) -> None:
     if at is None:
-        one(text, "condition.syntax")
+        p = one(text, "condition.unknown_field")
+        assert p.message.endswith("(quote text values)")
         return
     p = one(text, "condition.type")
     assert p.expected == expected

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._compile.compiler import CompiledRuleset
 from .._lang import conditions as c
+from .expressions import compile_comparison, division_checks
 
 Pred = Callable[[dict[str, Any]], bool]
 
@@ -58,6 +59,8 @@ def compile_condition(cond: c.Condition) -> Pred:
     if isinstance(cond, c.Contains):
         field, item = cond.field, cond.value
         return lambda f: item in (f.get(field) or ())
+    if isinstance(cond, c.Comparison):
+        return compile_comparison(cond, compile_condition)
     if isinstance(cond, c.Not):
         inner = compile_condition(cond.item)
         return lambda f: not inner(f)
@@ -76,8 +79,10 @@ class PythonEngine:
         self._preds = tuple(compile_condition(r.condition) for r in compiled.rules)
         self._by_field = compiled.index.by_field
         self._unindexed = compiled.index.unindexed
+        self._divisions = division_checks((r.condition for r in compiled.rules), compile_condition)
 
     def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
+        self._divisions(facts)  # a zero divisor anywhere is an IncidentError, on every engine
         if only is not None:
             preds = self._preds
             return tuple(sorted(i for i in only if preds[i](facts)))

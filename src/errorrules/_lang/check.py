@@ -3,7 +3,9 @@
 Each test is checked against the type of its field (``FieldType``, from the incident
 schema): which operators it takes, which literals, which enum values. A test that cannot be
 typed becomes ``Const(False)`` beside its problem, so that checking goes on and reports
-every problem of a condition at once.
+every problem of a condition at once. A test of a field against a literal keeps its own
+node (``Compare``, ``InSet``, ``Range`` …); any other comparison — of two fields, of an
+expression, an ordering of an ordered enum — is a ``Comparison`` typed by ``exprcheck``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import attrs
 from .._base.errors import Problem
 from .._base.location import Location
 from .._base.suggest import did_you_mean
+from .exprcheck import ExprChecker
 from .ir import (
     And,
     Compare,
@@ -33,7 +36,7 @@ from .ir import (
     Range,
     Scalar,
 )
-from .parser import _RawLit, _RawTest
+from .parser import _RawCmp, _RawLit, _RawName, _RawTest, raw_pos
 
 
 @attrs.frozen
@@ -42,12 +45,13 @@ class FieldType:
 
     type: str  # string integer decimal boolean datetime enum list
     values: tuple[str, ...] = ()
+    ordered: bool = False  # an enum whose values are in order
 
 
 _ORDERED = {"integer", "decimal", "datetime"}
 
 
-class _Checker:
+class _Checker(ExprChecker):
     def __init__(
         self, text: str, fields: Mapping[str, FieldType], loc: Location, path: tuple[str | int, ...]
     ) -> None:
@@ -65,26 +69,73 @@ class _Checker:
 
     def build(self, raw: Any) -> Condition:
         if isinstance(raw, _RawTest):
-            return self.test(raw)
-        tag, arg = raw
+            return self.test(raw) if raw.subject is None else self.subject_test(raw)
+        if isinstance(raw, _RawName):
+            return self.test(_RawTest(raw.name, raw.pos, "bare"))
+        if isinstance(raw, _RawCmp):
+            return self.cmp(raw)
+        if not isinstance(raw, tuple):
+            self.fail(
+                "condition.type",
+                "a value alone is not a test",
+                raw_pos(raw),
+                expected="a comparison, a boolean field, exists(f), true or false",
+                got="a value",
+            )
+            return Const(False)
+        tag, arg = raw[0], raw[1]
         if tag == "const":
             return Const(bool(arg))
         if tag == "not":
             return Not(self.build(arg))
-        items = tuple(self.build(x) for x in arg)
-        return And(items) if tag == "and" else Or(items)
+        kind = And if tag == "and" else Or
+        items: list[Condition] = []
+        for item in (self.build(x) for x in arg):
+            # ``a and (b and c)`` is the same IR as ``a and b and c``: one node per run.
+            items.extend(item.items if isinstance(item, kind) else (item,))
+        return kind(tuple(items))
+
+    def cmp(self, raw: _RawCmp) -> Condition:
+        """``field op literal`` keeps its ``Compare``; anything else is a ``Comparison``."""
+        left, right = raw.left, raw.right
+        if isinstance(right, tuple) and right[0] == "const":
+            right = _RawLit("bool", right[1], right[2])
+        if isinstance(left, _RawName) and isinstance(right, _RawLit):
+            ftype = self.fields.get(left.name)
+            ordered_enum = ftype is not None and ftype.type == "enum" and ftype.ordered
+            if not (ordered_enum and raw.op not in ("==", "!=")):
+                return self.test(_RawTest(left.name, left.pos, "cmp", raw.op, (right,)))
+        named = isinstance(left, _RawName) and isinstance(right, _RawName)
+        if named and left.name in self.fields and right.name not in self.fields:
+            self.unknown_field(right.name, right.pos, " (quote text values)")
+            return Const(False)
+        return self.comparison(raw)
+
+    def subject_test(self, t: _RawTest) -> Condition:
+        """``in`` on an expression: the same as comparisons joined by ``or`` / ``and``."""
+        if t.op not in ("in", "range"):
+            self.fail(
+                "condition.type",
+                f"'{t.op}' needs a field on its left",
+                t.pos,
+                expected=f"a field {t.op} a value",
+                got="an expression",
+            )
+            return Const(False)
+        if t.op == "in":
+            items = tuple(self.comparison(_RawCmp("==", t.subject, x, t.pos)) for x in t.lits)
+            return items[0] if len(items) == 1 else Or(items)
+        parts: list[Condition] = []
+        ops = (">=" if t.bounds[0] else ">", "<=" if t.bounds[1] else "<")
+        for lit, op in zip(t.lits, ops, strict=True):
+            if lit.kind != "none":
+                parts.append(self.comparison(_RawCmp(op, t.subject, lit, t.pos)))
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def test(self, t: _RawTest) -> Condition:
         ftype = self.fields.get(t.field)
         if ftype is None:
-            self.fail(
-                "condition.unknown_field",
-                f"unknown field {t.field!r}",
-                t.pos,
-                expected="a field of the incident schema",
-                got=repr(t.field),
-                suggestion=did_you_mean(t.field, self.fields),
-            )
+            self.unknown_field(t.field, t.pos)
             return Const(False)
         kind = ftype.type
         if t.op == "exists":
@@ -115,11 +166,12 @@ class _Checker:
     def compare(self, t: _RawTest, ftype: FieldType) -> Condition:
         kind = ftype.type
         if t.cmp in ("<", "<=", ">", ">=") and kind not in _ORDERED:
+            hint = " (or add `ordered: true` to the enum)" if kind == "enum" else ""
             self.fail(
                 "condition.type",
                 f"{t.cmp} needs a number or datetime field",
                 t.pos,
-                expected="an integer, decimal or datetime field",
+                expected=f"an integer, decimal or datetime field{hint}",
                 got=f"{kind} field {t.field!r}",
             )
             return Const(False)

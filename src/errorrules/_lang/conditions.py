@@ -5,8 +5,9 @@ Text → tokens → a raw syntax tree (``parser``) → the typed IR, checked aga
 The rest of the project imports them from here (``from .._lang import conditions as c``).
 
 Semantics: a test on a field the incident does not have is false (``not`` of it is true);
-``exists(f)`` asks whether it is present. Ranges say each bound's inclusiveness: ``[`` and
-``]`` include, ``(`` and ``)`` exclude (以上 includes, 未达到 excludes).
+so is a ``Comparison`` that reads a missing field. ``exists(f)`` asks whether it is
+present. Ranges say each bound's inclusiveness: ``[`` and ``]`` include, ``(`` and ``)``
+exclude (以上 includes, 未达到 excludes).
 """
 
 from __future__ import annotations
@@ -16,47 +17,73 @@ from collections.abc import Mapping
 from .._base.errors import Problem
 from .._base.location import Location
 from .check import FieldType, _Checker, at_offset
+from .exprcheck import MAX_NODES, ROUNDING_MODES
 from .ir import (
     ATOMS,
     And,
+    Arith,
     Atom,
+    Call,
     Compare,
+    Comparison,
     Condition,
     Const,
     Contains,
     Exists,
+    Expr,
+    FieldRef,
+    IfElse,
     InSet,
     Matches,
+    Negate,
     Not,
     Or,
     Range,
     Scalar,
+    Value,
     atoms_of,
+    expr_fields,
+    expr_text,
     fields_of,
+    has_division,
     to_text,
 )
-from .parser import ConditionSyntaxError, _Parser
+from .parser import MAX_DEPTH, ConditionSyntaxError, _Parser
 
 __all__ = [
     "ATOMS",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "ROUNDING_MODES",
     "And",
+    "Arith",
     "Atom",
+    "Call",
     "Compare",
+    "Comparison",
     "Condition",
     "ConditionSyntaxError",
     "Const",
     "Contains",
     "Exists",
+    "Expr",
+    "FieldRef",
     "FieldType",
+    "IfElse",
     "InSet",
     "Matches",
+    "Negate",
     "Not",
     "Or",
     "Range",
     "Scalar",
+    "Value",
     "at_offset",
     "atoms_of",
+    "expr_fields",
+    "expr_text",
     "fields_of",
+    "has_division",
     "parse",
     "to_text",
 ]
@@ -72,8 +99,9 @@ def parse(
     try:
         raw = _Parser(text).parse()
     except ConditionSyntaxError as exc:
+        where = at_offset(loc, text, exc.pos)
         return Const(False), [
-            Problem("condition.syntax", str(exc), at_offset(loc, text, exc.pos), path)
+            Problem(exc.code, str(exc), where, path, exc.expected, exc.got, exc.suggestion)
         ]
     except RecursionError:
         return Const(False), [Problem("condition.syntax", "nested too deeply", loc, path)]

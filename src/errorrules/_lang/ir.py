@@ -1,8 +1,10 @@
 """The condition IR: typed nodes, the fields and tests a condition reads, its canonical text.
 
 Semantics: a test on a field the incident does not have is false (``not`` of it is true);
-``exists(f)`` asks whether it is present. Ranges say each bound's inclusiveness. Nothing
-here evaluates a condition: the engines do.
+``exists(f)`` asks whether it is present. Ranges say each bound's inclusiveness. A
+``Comparison`` compares two expressions (``Value``, ``FieldRef``, ``Negate``, ``Arith``,
+``Call``, ``IfElse``); it is false when any field it reads is missing. Nothing here
+evaluates a condition: the engines do.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from decimal import Decimal
 from typing import TypeAlias
 
 import attrs
+
+from .._base.location import Location
 
 Scalar: TypeAlias = str | int | Decimal | bool | _dt.datetime
 
@@ -78,17 +82,112 @@ class Const:
     value: bool
 
 
-Atom: TypeAlias = Compare | InSet | Range | Exists | Matches | Contains
+# -- expressions
+
+
+@attrs.frozen
+class Value:
+    """A literal: a number (int or Decimal), text or a boolean."""
+
+    value: Scalar
+
+
+@attrs.frozen
+class FieldRef:
+    name: str
+
+
+@attrs.frozen
+class Negate:
+    item: Expr
+
+
+@attrs.frozen
+class Arith:
+    """``left op right``; op in + - * /. ``where`` (not part of equality) locates a ``/``."""
+
+    op: str
+    left: Expr
+    right: Expr
+    where: Location | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Call:
+    name: str
+    args: tuple[Expr, ...]
+
+
+@attrs.frozen
+class IfElse:
+    cond: Condition
+    then: Expr
+    otherwise: Expr
+
+
+@attrs.frozen
+class Comparison:
+    """``left op right`` on two expressions; ``order`` ranks an ordered enum's values."""
+
+    left: Expr
+    op: str
+    right: Expr
+    order: tuple[str, ...] = ()
+
+
+Expr: TypeAlias = Value | FieldRef | Negate | Arith | Call | IfElse
+Atom: TypeAlias = Compare | InSet | Range | Exists | Matches | Contains | Comparison
 Condition: TypeAlias = Atom | And | Or | Not | Const
-ATOMS = (Compare, InSet, Range, Exists, Matches, Contains)
+ATOMS = (Compare, InSet, Range, Exists, Matches, Contains, Comparison)
 
 
 def fields_of(cond: Condition) -> tuple[str, ...]:
     """Every field a condition reads, in first-use order."""
     out: dict[str, None] = {}
     for atom in atoms_of(cond):
-        out[atom.field] = None
+        if isinstance(atom, Comparison):
+            out.update(dict.fromkeys(expr_fields(atom.left)))
+            out.update(dict.fromkeys(expr_fields(atom.right)))
+        else:
+            out[atom.field] = None
     return tuple(out)
+
+
+def expr_fields(e: Expr) -> Iterator[str]:
+    """The fields an expression reads, in order (with repeats)."""
+    if isinstance(e, FieldRef):
+        yield e.name
+    elif isinstance(e, Negate):
+        yield from expr_fields(e.item)
+    elif isinstance(e, Arith):
+        yield from expr_fields(e.left)
+        yield from expr_fields(e.right)
+    elif isinstance(e, Call):
+        for a in e.args:
+            yield from expr_fields(a)
+    elif isinstance(e, IfElse):
+        yield from fields_of(e.cond)
+        yield from expr_fields(e.then)
+        yield from expr_fields(e.otherwise)
+
+
+def has_division(e: Expr | Condition) -> bool:
+    """Whether evaluating ``e`` may divide (so may fail on a zero divisor)."""
+    if isinstance(e, Arith):
+        return e.op == "/" or has_division(e.left) or has_division(e.right)
+    if isinstance(e, Negate):
+        return has_division(e.item)
+    if isinstance(e, Call):
+        return any(has_division(a) for a in e.args)
+    if isinstance(e, IfElse):
+        return any(has_division(x) for x in (e.cond, e.then, e.otherwise))
+    if isinstance(e, Comparison):
+        return has_division(e.left) or has_division(e.right)
+    if isinstance(e, And | Or):
+        return any(has_division(i) for i in e.items)
+    if isinstance(e, Not):
+        return has_division(e.item)
+    return False
 
 
 def atoms_of(cond: Condition) -> Iterator[Atom]:
@@ -123,11 +222,39 @@ def to_text(cond: Condition) -> str:
         return f"{cond.field} matches {_lit(cond.pattern)}"
     if isinstance(cond, Contains):
         return f"{cond.field} contains {_lit(cond.value)}"
+    if isinstance(cond, Comparison):
+        return f"{expr_text(cond.left)} {cond.op} {expr_text(cond.right)}"
     if isinstance(cond, Not):
         return f"not {_wrap(cond.item)}"
     if isinstance(cond, And):
         return " and ".join(_wrap(i) for i in cond.items)
     return " or ".join(_wrap(i) for i in cond.items)
+
+
+_LEVEL = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def expr_text(e: Expr, level: int = 0) -> str:
+    """Canonical text of an expression, parenthesised only where ``level`` needs it.
+
+    Levels: 0 a whole operand, 1 ``+ -``, 2 ``* /``, 3 unary minus. An ``if`` is always
+    parenthesised except as a whole function argument (``level`` -1).
+    """
+    if isinstance(e, Value):
+        return _lit(e.value)
+    if isinstance(e, FieldRef):
+        return e.name
+    if isinstance(e, Negate):
+        inner = expr_text(e.item, 3)
+        return f"-({inner})" if isinstance(e.item, Value) else f"-{inner}"
+    if isinstance(e, Arith):
+        mine = _LEVEL[e.op]
+        text = f"{expr_text(e.left, mine)} {e.op} {expr_text(e.right, mine + 1)}"
+        return f"({text})" if mine < level else text
+    if isinstance(e, Call):
+        return f"{e.name}({', '.join(expr_text(a, -1) for a in e.args)})"
+    text = f"if {to_text(e.cond)} then {expr_text(e.then, 1)} else {expr_text(e.otherwise, 1)}"
+    return text if level < 0 else f"({text})"
 
 
 def _wrap(cond: Condition) -> str:

@@ -1,42 +1,56 @@
 """Condition text → tokens → a raw syntax tree (no ``eval``; a hand-written recursive descent).
 
-Grammar::
+Grammar (a condition is a boolean expression; docs/ruleset-format.md has the full story)::
 
-    expr     := and ('or' and)*
-    and      := unary ('and' unary)*
-    unary    := 'not' unary | '(' expr ')' | 'exists' '(' FIELD ')' | 'true' | 'false' | test
-    test     := FIELD                                   # a boolean field is true
-              | FIELD OP literal                        # OP: == != < <= > >=
-              | FIELD ['not'] 'in' '[' literal, ... ']' # membership
-              | FIELD ['not'] 'in' ('['|'(') [num] '..' [num] (']'|')')   # numeric range
-              | FIELD 'matches' STRING                  # full-match regular expression
-              | FIELD 'contains' STRING                 # a list field holds the value
-    literal  := STRING | NUMBER | 'true' | 'false'
+    or_expr  := and_expr ('or' and_expr)*
+    and_expr := not_expr ('and' not_expr)*
+    not_expr := 'not' not_expr | test
+    test     := sum [ OP sum                                # OP: == != < <= > >=
+                    | ['not'] 'in' '[' literal, ... ']'      # membership
+                    | ['not'] 'in' ('['|'(') [num] '..' [num] (']'|')')   # numeric range
+                    | 'matches' STRING | 'contains' STRING ]
+    sum      := product (('+' | '-') product)*
+    product  := unary (('*' | '/') unary)*
+    unary    := '-' unary | '+' NUMBER | primary
+    primary  := NUMBER | STRING | 'true' | 'false' | FIELD | NAME '(' [or_expr, ...] ')'
+              | 'exists' '(' FIELD ')' | '(' or_expr ')'
+              | 'if' or_expr 'then' sum 'else' sum
+    literal  := STRING | ['-' | '+'] NUMBER | 'true' | 'false'
 
-Ranges say each bound's inclusiveness: ``[`` and ``]`` include, ``(`` and ``)`` exclude
-(以上 includes, 未达到 excludes). The raw tree keeps every literal as written, with its
-position; the type checker (``check.py``) turns it into the typed IR. A syntax error is
-raised as :class:`ConditionSyntaxError` with the offset it was found at.
+Comparisons do not chain (``a < b < c`` is an error). A sign right before a number is part
+of the number (``x == -1`` compares with the literal -1), elsewhere ``-`` is unary minus
+(``a-1`` is a subtraction). Ranges say each bound's inclusiveness: ``[`` and ``]`` include,
+``(`` and ``)`` exclude. The raw tree keeps every literal as written, with its position; the
+type checker (``check.py``) turns it into the typed IR. A syntax error is raised as
+:class:`ConditionSyntaxError` with the offset it was found at.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, TypeAlias
+from decimal import Decimal
+from typing import Any
 
 import attrs
 
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<num>[+-]?\d+(?:\.\d+)?(?![\w]))
+  | (?P<badnum>\d+(?:\.\d+)?[eE][+-]?\d+|\d+\.(?![.\d])|\.\d+(?:[eE][+-]?\d+)?)
+  | (?P<num>\d+(?:\.\d+)?(?![\w]))
   | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-  | (?P<op>==|!=|<=|>=|<|>|\.\.|[()\[\],])
+  | (?P<op>==|!=|<=|>=|<|>|\.\.|[()\[\],+\-*/]|=)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
     """,
     re.VERBOSE,
 )
-_KEYWORDS = {"and", "or", "not", "in", "exists", "matches", "contains", "true", "false"}
+_KEYWORDS = {
+    "and", "or", "not", "in", "exists", "matches", "contains", "true", "false",
+    "if", "then", "else",
+}  # fmt: skip
+CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+#: Nesting deeper than this (parentheses, calls, ``not``, unary minus, ``if``) is refused.
+MAX_DEPTH = 32
 
 
 @attrs.frozen
@@ -47,9 +61,29 @@ class _Tok:
 
 
 class ConditionSyntaxError(Exception):
-    def __init__(self, message: str, pos: int) -> None:
+    def __init__(
+        self,
+        message: str,
+        pos: int,
+        *,
+        code: str = "condition.syntax",
+        expected: str | None = None,
+        got: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.pos = pos
+        self.code = code
+        self.expected = expected
+        self.got = got
+        self.suggestion = suggestion
+
+
+def _written_out(text: str) -> str:
+    try:
+        return format(Decimal(("0" + text) if text.startswith(".") else text.rstrip(".")), "f")
+    except ArithmeticError:  # pragma: no cover - the regex only lets numbers through
+        return text
 
 
 def _tokenize(text: str) -> list[_Tok]:
@@ -60,6 +94,14 @@ def _tokenize(text: str) -> list[_Tok]:
         if m is None:
             raise ConditionSyntaxError(f"unexpected character {text[pos]!r}", pos)
         kind = m.lastgroup or ""
+        if kind == "badnum":
+            raise ConditionSyntaxError(
+                f"unsupported number {m.group()!r}: write the number out",
+                pos,
+                expected="digits with an optional .digits (no exponent, no bare point)",
+                got=m.group(),
+                suggestion=_written_out(m.group()),
+            )
         if kind != "ws":
             tok = m.group()
             if kind == "name" and tok in _KEYWORDS:
@@ -79,21 +121,74 @@ class _RawLit:
 
 @attrs.frozen
 class _RawTest:
+    """A test with a field (or, for ``subject``, an expression) on its left."""
+
     field: str
     pos: int
     op: str  # bare | cmp | in | range | matches | contains | exists
     cmp: str = ""
     lits: tuple[_RawLit, ...] = ()
     bounds: tuple[bool, bool] = (True, True)
+    subject: Any = None  # the raw left operand when it is not a plain field
 
 
-_RawCond: TypeAlias = "_RawTest | tuple[str, Any]"
+@attrs.frozen
+class _RawName:
+    name: str
+    pos: int
+
+
+@attrs.frozen
+class _RawCmp:
+    op: str
+    left: Any
+    right: Any
+    pos: int
+
+
+@attrs.frozen
+class _RawBin:
+    op: str  # + - * /
+    left: Any
+    right: Any
+    pos: int
+
+
+@attrs.frozen
+class _RawNeg:
+    item: Any
+    pos: int
+
+
+@attrs.frozen
+class _RawCall:
+    name: str
+    args: tuple[Any, ...]
+    pos: int
+
+
+@attrs.frozen
+class _RawIf:
+    cond: Any
+    then: Any
+    otherwise: Any
+    pos: int
+
+
+def raw_pos(raw: Any) -> int:
+    """Where a raw node starts (the offset problems about it point at)."""
+    if isinstance(raw, tuple):
+        return int(raw[2]) if len(raw) > 2 else 0
+    if isinstance(raw, _RawBin | _RawCmp):
+        return raw_pos(raw.left)
+    return int(raw.pos)
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Tok:
@@ -104,27 +199,51 @@ class _Parser:
         self.i += 1
         return tok
 
+    def at(self, *texts: str) -> bool:
+        return self.tok.kind in ("kw", "op") and self.tok.text in texts
+
     def accept(self, text: str) -> bool:
-        if self.tok.text == text and self.tok.kind in ("kw", "op"):
+        if self.at(text):
             self.i += 1
             return True
         return False
 
     def expect(self, text: str, what: str) -> _Tok:
-        if not (self.tok.text == text and self.tok.kind in ("kw", "op")):
+        if not self.at(text):
             raise ConditionSyntaxError(f"expected {what}, found {self._found()}", self.tok.pos)
         return self.take()
 
     def _found(self) -> str:
         return "the end" if self.tok.kind == "end" else repr(self.tok.text)
 
+    def _deeper(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionSyntaxError(
+                f"nested too deeply (more than {MAX_DEPTH} levels)",
+                pos,
+                code="condition.limit",
+                expected=f"at most {MAX_DEPTH} levels of nesting",
+            )
+
     def parse(self) -> Any:
         cond = self.or_()
         if self.tok.kind != "end":
+            self._no_assign()
             raise ConditionSyntaxError(
                 f"expected 'and', 'or' or the end, found {self._found()}", self.tok.pos
             )
         return cond
+
+    def _no_assign(self) -> None:
+        if self.tok.kind == "op" and self.tok.text == "=":
+            raise ConditionSyntaxError(
+                "'=' is not a comparison: use == to compare",
+                self.tok.pos,
+                expected="==",
+                got="=",
+                suggestion="==",
+            )
 
     def or_(self) -> Any:
         items = [self.and_()]
@@ -133,22 +252,101 @@ class _Parser:
         return items[0] if len(items) == 1 else ("or", tuple(items))
 
     def and_(self) -> Any:
-        items = [self.unary()]
+        items = [self.not_()]
         while self.accept("and"):
-            items.append(self.unary())
+            items.append(self.not_())
         return items[0] if len(items) == 1 else ("and", tuple(items))
 
-    def unary(self) -> Any:
-        if self.accept("not"):
-            return ("not", self.unary())
-        if self.accept("("):
-            inner = self.or_()
-            self.expect(")", "')'")
-            return inner
+    def not_(self) -> Any:
         tok = self.tok
+        if self.accept("not"):
+            self._deeper(tok.pos)
+            inner = self.not_()
+            self.depth -= 1
+            return ("not", inner)
+        return self.test()
+
+    def test(self) -> Any:
+        left = self.sum_("a field name")
+        tok = self.tok
+        if tok.kind == "op" and tok.text in CMP_OPS:
+            self.take()
+            out: Any = _RawCmp(tok.text, left, self.sum_("a value"), tok.pos)
+        elif self.at("not", "in", "matches", "contains"):
+            out = self.suffix(left)
+        else:
+            return left
+        self._no_assign()
+        if self.tok.kind == "op" and self.tok.text in CMP_OPS:
+            raise ConditionSyntaxError(
+                "comparisons do not chain: join them with 'and'",
+                self.tok.pos,
+                expected="a < b and b < c",
+                got=f"a second {self.tok.text!r}",
+            )
+        return out
+
+    def suffix(self, left: Any) -> Any:
+        field, pos, subject = "", raw_pos(left), left
+        if isinstance(left, _RawName):
+            field, subject = left.name, None
+        negate = False
+        if self.accept("not"):
+            negate = True
+            if not self.at("in"):
+                raise ConditionSyntaxError(
+                    f"expected 'in' after 'not', found {self._found()}", self.tok.pos
+                )
+        name = _Tok("name", field, pos)
+        if self.accept("in"):
+            inner = attrs.evolve(self.collection(name), subject=subject)
+            return ("not", inner) if negate else inner
+        op = self.take().text  # matches | contains
+        return _RawTest(field, pos, op, lits=(self.literal(),), subject=subject)
+
+    def sum_(self, what: str) -> Any:
+        left = self.product(what)
+        while self.at("+", "-"):
+            tok = self.take()
+            left = _RawBin(tok.text, left, self.product("a value"), tok.pos)
+        return left
+
+    def product(self, what: str) -> Any:
+        left = self.unary(what)
+        while self.at("*", "/"):
+            tok = self.take()
+            left = _RawBin(tok.text, left, self.unary("a value"), tok.pos)
+        return left
+
+    def unary(self, what: str) -> Any:
+        tok = self.tok
+        if self.at("-", "+"):
+            self.take()
+            if self.tok.kind == "num":  # a signed number literal, as ``x == -1`` always was
+                num = self.take()
+                return _RawLit("num", ("-" if tok.text == "-" else "") + num.text, tok.pos)
+            if tok.text == "+":
+                raise ConditionSyntaxError("'+' as a sign goes only before a number", tok.pos)
+            self._deeper(tok.pos)
+            inner = self.unary("a value")
+            self.depth -= 1
+            return _RawNeg(inner, tok.pos)
+        return self.primary(what)
+
+    def primary(self, what: str) -> Any:
+        tok = self.tok
+        if tok.kind in ("str", "num"):
+            return self.literal()
         if tok.kind == "kw" and tok.text in ("true", "false"):
             self.take()
-            return ("const", tok.text == "true")
+            return ("const", tok.text == "true", tok.pos)
+        if self.at("("):
+            self.take()
+            self._deeper(tok.pos)
+            inner = self.or_()
+            self.expect(")", "')'")
+            self.depth -= 1
+            return inner
         if tok.kind == "kw" and tok.text == "exists":
             self.take()
             self.expect("(", "'(' after exists")
@@ -157,34 +355,37 @@ class _Parser:
                 raise ConditionSyntaxError("expected a field name inside exists()", name.pos)
             self.expect(")", "')'")
             return _RawTest(name.text, name.pos, "exists")
+        if tok.kind == "kw" and tok.text == "if":
+            return self.if_()
         if tok.kind != "name":
-            raise ConditionSyntaxError(f"expected a field name, found {self._found()}", tok.pos)
+            raise ConditionSyntaxError(f"expected {what}, found {self._found()}", tok.pos)
         self.take()
-        return self.test(tok)
+        if self.at("("):
+            return self.call(tok)
+        return _RawName(tok.text, tok.pos)
 
-    def test(self, name: _Tok) -> Any:
-        tok = self.tok
-        if tok.kind == "op" and tok.text in ("==", "!=", "<", "<=", ">", ">="):
-            self.take()
-            return _RawTest(name.text, name.pos, "cmp", tok.text, (self.literal(),))
-        negate = False
-        if tok.kind == "kw" and tok.text == "not":
-            self.take()
-            negate = True
-            if not (self.tok.kind == "kw" and self.tok.text == "in"):
-                raise ConditionSyntaxError(
-                    f"expected 'in' after 'not', found {self._found()}", self.tok.pos
-                )
-        if self.accept("in"):
-            inner = self.collection(name)
-            return ("not", inner) if negate else inner
-        if self.accept("matches"):
-            lit = self.literal()
-            return _RawTest(name.text, name.pos, "matches", lits=(lit,))
-        if self.accept("contains"):
-            lit = self.literal()
-            return _RawTest(name.text, name.pos, "contains", lits=(lit,))
-        return _RawTest(name.text, name.pos, "bare")
+    def call(self, name: _Tok) -> _RawCall:
+        self.take()
+        self._deeper(name.pos)
+        args: list[Any] = []
+        if not self.at(")"):
+            args.append(self.or_())
+            while self.accept(","):
+                args.append(self.or_())
+        self.expect(")", "',' or ')'")
+        self.depth -= 1
+        return _RawCall(name.text, tuple(args), name.pos)
+
+    def if_(self) -> _RawIf:
+        tok = self.take()
+        self._deeper(tok.pos)
+        cond = self.or_()
+        self.expect("then", "'then'")
+        then = self.sum_("a value")
+        self.expect("else", "'else' (an if needs both branches)")
+        otherwise = self.sum_("a value")
+        self.depth -= 1
+        return _RawIf(cond, then, otherwise, tok.pos)
 
     def collection(self, name: _Tok) -> _RawTest:
         start = self.tok
@@ -194,16 +395,16 @@ class _Parser:
             )
         self.take()
         low: _RawLit | None = None
-        if not (self.tok.kind == "op" and self.tok.text == ".."):
-            if start.text == "[" and self.tok.kind == "op" and self.tok.text == "]":
+        if not self.at(".."):
+            if start.text == "[" and self.at("]"):
                 raise ConditionSyntaxError("an empty list matches nothing", self.tok.pos)
             low = self.literal()
         if self.accept(".."):
             high = None
-            if not (self.tok.kind == "op" and self.tok.text in ("]", ")")):
+            if not self.at("]", ")"):
                 high = self.literal()
             end = self.tok
-            if not (end.kind == "op" and end.text in ("]", ")")):
+            if not self.at("]", ")"):
                 raise ConditionSyntaxError(
                     f"expected ']' or ')' to close the range, found {self._found()}", end.pos
                 )
@@ -235,6 +436,9 @@ class _Parser:
 
     def literal(self) -> _RawLit:
         tok = self.take()
+        if tok.kind == "op" and tok.text in ("-", "+") and self.tok.kind == "num":
+            num = self.take()
+            return _RawLit("num", ("-" if tok.text == "-" else "") + num.text, tok.pos)
         if tok.kind == "str":
             body = tok.text[1:-1]
             # Only \\, \" and \' are escapes: a pattern's \d or \. keeps its backslash.

@@ -75,6 +75,10 @@ DEFS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "The field names a person (or, for list, several)",
             },
+            "ordered": {
+                "type": "boolean",
+                "description": "An enum whose values are in order (< <= > >= compare by it)",
+            },
         },
         ["type"],
     ),

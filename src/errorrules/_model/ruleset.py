@@ -50,6 +50,7 @@ class FieldSpec:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     location: Location = UNKNOWN
+    ordered: bool = False
 
     @property
     def keys(self) -> frozenset[str]:
@@ -63,7 +64,7 @@ class FieldSpec:
 
     @property
     def ftype(self) -> FieldType:
-        return FieldType(self.type, tuple(k for k, _ in self.values))
+        return FieldType(self.type, tuple(k for k, _ in self.values), self.ordered)
 
     def value_label(self, key: str) -> Label | None:
         return dict(self.values).get(key)

@@ -17,6 +17,8 @@ from typing import Any
 
 from ..._base.errors import EngineError
 from ..._compile.compiler import CompiledRuleset
+from ..expressions import division_checks
+from ..python import compile_condition
 from .host import _LOCK, _RULESETS, _SESSIONS, _host, _import_durable, _release
 from .limits import _MARKER, _WARM
 from .planning import Shard, plan
@@ -54,6 +56,7 @@ class ReteEngine:
         self._not_handled = engine.MessageNotHandledException
         self._observed = engine.MessageObservedException
         self.plan = plan(compiled)
+        self._divisions = division_checks((r.condition for r in compiled.rules), compile_condition)
         self._sink = _Sink()
         self._closed = False
         self.last_firings = 0
@@ -109,6 +112,7 @@ class ReteEngine:
 
     def _match(self, facts: dict[str, Any]) -> tuple[int, ...]:
         plan = self.plan
+        self._divisions(facts)  # a zero divisor anywhere is an IncidentError, on every engine
         encoded: dict[str, Any] = {}
         for name, f in plan.fields.items():
             v = facts.get(name)

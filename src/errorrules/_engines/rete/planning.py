@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from ..._compile.compiler import CompiledRule, CompiledRuleset
+from ..._lang import conditions as c
 from .cexpr import _cjson, _props, _tests
 from .encoding import _Field
 from .limits import _MARKER, _WARM
@@ -73,7 +74,7 @@ def _settle_fields(translator: _Translator, nnf: list[_Node]) -> None:
     for node in nnf:
         for lit in _lits(node):
             lits = translator.literals(lit.atom)
-            if lits is not None:
+            if lits is not None and not isinstance(lit.atom, c.Comparison):
                 translator.fields[lit.atom.field].literals.extend(lits)
     for f in translator.fields.values():
         f.settle()

@@ -5,7 +5,9 @@ ruleset's own field names, whose dots durable would read as paths; names are che
 hash collisions, since durable tells properties apart by hash alone). The rest (``matches``,
 tests whose literals do not fit the encodings, tests of the wrong type, tests on fields the
 incident schema does not declare) is *precomputed*: evaluated in Python with the ``python``
-engine's own ``compile_condition`` and sent as a boolean property ``p0``, ``p1``…. A rule too
+engine's own ``compile_condition`` and sent as a boolean property ``p0``, ``p1``…. Every
+``Comparison`` (arithmetic, functions, two fields, an ordered enum) is precomputed: durable
+compares doubles, which cannot hold every decimal exactly. A rule too
 big for one shard has its costliest branch precomputed until it fits.
 """
 
@@ -85,6 +87,8 @@ class _Translator:
 
     def literals(self, atom: c.Atom) -> list[Any] | None:
         """The literals C needs for ``atom``, or None if C cannot run it faithfully."""
+        if isinstance(atom, c.Comparison):
+            return None  # arithmetic, functions, two fields, enum order: Python decides
         f = self._field(atom.field)
         if f is None:
             return None
@@ -132,8 +136,10 @@ class _Translator:
     def _test(self, lit: _Lit) -> _CExpr:
         atom = lit.atom
         lits = self.literals(atom)
+        if lits is None or isinstance(atom, c.Comparison):
+            return self._precompute(lit)
         f = self.fields.get(atom.field)
-        if lits is None or f is None or not all(f.takes(v) for v in lits):
+        if f is None or not all(f.takes(v) for v in lits):
             return self._precompute(lit)
         p = f.prop
         if isinstance(atom, c.Exists):

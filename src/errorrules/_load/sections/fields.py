@@ -83,6 +83,16 @@ def _field(ctx: Context, name: str, spec: Node, fnode: Node) -> FieldSpec | None
             "type string or list",
             f"type {typ}",
         )
+    ordered = bool(scalar(get(spec, "ordered"), bool, False))
+    if get(spec, "ordered") is not None and typ != "enum":
+        ctx.fail(
+            "ruleset.bad_key",
+            "ordered applies to enum fields only",
+            spec.keys.get("ordered", spec.loc),
+            (*path, "ordered"),
+            "type enum",
+            f"type {typ}",
+        )
     lnode = get(spec, "label")
     return FieldSpec(
         name=name,
@@ -96,6 +106,7 @@ def _field(ctx: Context, name: str, spec: Node, fnode: Node) -> FieldSpec | None
         minimum=decimal(get(spec, "minimum")),
         maximum=decimal(get(spec, "maximum")),
         location=fnode.keys.get(name, spec.loc),
+        ordered=ordered and typ == "enum",
     )
 
 

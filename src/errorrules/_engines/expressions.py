@@ -1,0 +1,229 @@
+"""Expressions compiled to closures (no ``eval``), with exact decimal arithmetic.
+
+Every decimal operation goes through one explicit context, :data:`CONTEXT` (28 significant
+digits, half-even, traps on invalid operations, division by zero and overflow), called
+through its methods — never the thread's global context, so threads cannot interfere.
+Integers stay Python integers under ``+ - *`` (exact at any size); ``/`` is always decimal.
+
+A field the incident does not have makes the expression *missing*, and a comparison with a
+missing side is false. A zero divisor raises :class:`IncidentError` naming the expression,
+where it is written and the values. So that both engines fail on the same incidents, every
+comparison that divides is evaluated for every incident (:func:`division_checks`), whether
+or not the rest of its rule's condition holds: guard a divisor with ``if``, not ``and``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import operator
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from .._base.errors import IncidentError, Problem
+from .._base.location import UNKNOWN
+from .._lang import conditions as c
+
+Facts = dict[str, Any]
+Pred = Callable[[Facts], bool]
+Fn = Callable[[Facts], Any]
+CondCompiler = Callable[[c.Condition], Pred]
+
+#: The one decimal context of every expression.
+CONTEXT = decimal.Context(
+    prec=28,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+MODES = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "down": decimal.ROUND_DOWN,
+    "up": decimal.ROUND_UP,
+    "floor": decimal.ROUND_FLOOR,
+    "ceiling": decimal.ROUND_CEILING,
+}
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_DEC = {"+": CONTEXT.add, "-": CONTEXT.subtract, "*": CONTEXT.multiply, "/": CONTEXT.divide}
+_INT = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+class _Missing:
+    """The value of an expression that reads a field the incident does not have."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+def _dec(v: int | Decimal) -> Decimal:
+    return v if isinstance(v, Decimal) else Decimal(v)
+
+
+def _fail(code: str, message: str, where: Any = None, got: str | None = None) -> IncidentError:
+    if where is not None:
+        message += f" (written at {where})"
+    expected = "a divisor other than 0" if code == "incident.division_by_zero" else None
+    return IncidentError([Problem(code, message, where or UNKNOWN, (), expected, got)])
+
+
+def compile_comparison(cmp: c.Comparison, conds: CondCompiler) -> Pred:
+    """A closure for ``left op right``: false when either side is missing."""
+    left, right = compile_expr(cmp.left, conds), compile_expr(cmp.right, conds)
+    op = _CMP[cmp.op]
+    if cmp.order:
+        rank = {v: i for i, v in enumerate(cmp.order)}
+
+        def ranked(f: Facts) -> bool:
+            a, b = rank.get(left(f)), rank.get(right(f))
+            return a is not None and b is not None and op(a, b)
+
+        return ranked
+
+    def compare(f: Facts) -> bool:
+        a = left(f)
+        if a is MISSING:
+            return False
+        b = right(f)
+        return b is not MISSING and op(a, b)
+
+    return compare
+
+
+def compile_expr(e: c.Expr, conds: CondCompiler) -> Fn:
+    """A closure computing ``e`` on facts (or :data:`MISSING`)."""
+    if isinstance(e, c.Value):
+        value = e.value
+        return lambda f: value
+    if isinstance(e, c.FieldRef):
+        name = e.name
+        return lambda f: MISSING if (v := f.get(name)) is None else v
+    if isinstance(e, c.Negate):
+        item = compile_expr(e.item, conds)
+        return lambda f: MISSING if (v := item(f)) is MISSING else _neg(v)
+    if isinstance(e, c.Arith):
+        return _arith(e, compile_expr(e.left, conds), compile_expr(e.right, conds))
+    if isinstance(e, c.Call):
+        return _call(e, [compile_expr(a, conds) for a in e.args])
+    test = conds(e.cond)
+    then, otherwise = compile_expr(e.then, conds), compile_expr(e.otherwise, conds)
+    return lambda f: then(f) if test(f) else otherwise(f)
+
+
+def _neg(v: int | Decimal) -> int | Decimal:
+    return CONTEXT.minus(v) if isinstance(v, Decimal) else -v
+
+
+def _arith(e: c.Arith, left: Fn, right: Fn) -> Fn:
+    op = e.op
+    dec, whole = _DEC[op], _INT.get(op)
+
+    def arith(f: Facts) -> Any:
+        a = left(f)
+        if a is MISSING:
+            return MISSING
+        b = right(f)
+        if b is MISSING:
+            return MISSING
+        if whole is not None and type(a) is int and type(b) is int:
+            return whole(a, b)
+        if op == "/" and b == 0:
+            raise _fail(
+                "incident.division_by_zero",
+                f"division by zero in {c.expr_text(e)}",
+                e.where,
+                f"{a} / {b}",
+            )
+        try:
+            return dec(_dec(a), _dec(b))
+        except decimal.DecimalException as exc:
+            raise _fail(
+                "incident.arithmetic",
+                f"{c.expr_text(e)} cannot be computed: {type(exc).__name__}",
+                e.where,
+                f"{a} {op} {b}",
+            ) from exc
+
+    return arith
+
+
+def _call(e: c.Call, args: list[Fn]) -> Fn:
+    name = e.name
+
+    def values(f: Facts) -> list[Any] | None:
+        out = [a(f) for a in args]
+        return None if any(v is MISSING for v in out) else out
+
+    if name == "round":
+        lits = [a.value if isinstance(a, c.Value) else None for a in e.args]
+        places = int(str(lits[1])) if len(lits) > 1 else 0
+        mode = MODES[str(lits[2])] if len(lits) > 2 else decimal.ROUND_HALF_UP
+        exp = Decimal(1).scaleb(-places)
+        value = args[0]
+
+        def rounded(f: Facts) -> Any:
+            v = value(f)
+            if v is MISSING:
+                return MISSING
+            try:
+                out = _dec(v).quantize(exp, rounding=mode, context=CONTEXT)
+            except decimal.DecimalException as exc:
+                raise _fail(
+                    "incident.arithmetic", f"{c.expr_text(e)} cannot round {v}: too many digits"
+                ) from exc
+            return int(out) if places == 0 else out
+
+        return rounded
+    if name in ("floor", "ceiling"):
+        rounding = decimal.ROUND_FLOOR if name == "floor" else decimal.ROUND_CEILING
+        value = args[0]
+
+        def whole(f: Facts) -> Any:
+            v = value(f)
+            if v is MISSING or type(v) is int:
+                return v
+            return int(v.to_integral_value(rounding=rounding, context=CONTEXT))
+
+        return whole
+    fn = _FUNCTIONS[name]
+    return lambda f: MISSING if (vs := values(f)) is None else fn(vs)
+
+
+def _clamp(vs: list[Any]) -> Any:
+    x, lo, hi = vs
+    return min(max(x, lo), hi)
+
+
+_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "min": min,
+    "max": max,
+    "abs": lambda vs: CONTEXT.abs(vs[0]) if isinstance(vs[0], Decimal) else abs(vs[0]),
+    "clamp": _clamp,
+}
+
+
+def division_checks(
+    conditions: Iterable[c.Condition], conds: CondCompiler
+) -> Callable[[Facts], None]:
+    """Evaluates every comparison that divides, so a zero divisor fails on every engine."""
+    seen: dict[c.Comparison, None] = {}
+    for cond in conditions:
+        for atom in c.atoms_of(cond):
+            if isinstance(atom, c.Comparison) and c.has_division(atom):
+                seen[atom] = None
+    checks = tuple(compile_comparison(a, conds) for a in seen)
+
+    def check(f: Facts) -> None:
+        for chk in checks:
+            chk(f)
+
+    return check

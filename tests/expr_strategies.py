@@ -1,0 +1,87 @@
+"""Hypothesis strategies for expression conditions (``Comparison`` over arithmetic and calls).
+
+Well-typed by construction: numeric expressions over integer and decimal fields, with every
+operator and function (division by zero included: both engines must then fail alike),
+comparisons of two fields of one type, and orderings of an ordered enum.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from errorrules._lang import conditions as c
+
+OPS = ("==", "!=", "<", "<=", ">", ">=")
+ENUM_ORDER = ("a", "b", "张")
+MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
+NUMBERS = st.one_of(
+    st.sampled_from([0, 1, 2, -1, 3, 10, 100, 2**53 + 1]).map(c.Value),
+    st.sampled_from(["0.5", "-0.5", "2.5", "-2.5", "0.1", "1.005", "0.3"]).map(
+        lambda s: c.Value(Decimal(s))
+    ),
+)
+
+
+@functools.cache
+def numeric(names: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
+    leaves: st.SearchStrategy[c.Expr] = NUMBERS
+    if names:
+        leaves = st.one_of(NUMBERS, st.sampled_from(names).map(c.FieldRef))
+
+    def extend(inner: st.SearchStrategy[c.Expr]) -> st.SearchStrategy[c.Expr]:
+        def two(name: str) -> st.SearchStrategy[c.Expr]:
+            return st.builds(lambda a, b: c.Call(name, (a, b)), inner, inner)
+
+        rounding = st.builds(
+            lambda x, p, m: c.Call("round", (x, c.Value(p), c.Value(m))),
+            inner,
+            st.integers(0, 3),
+            st.sampled_from(MODES),
+        )
+        return st.one_of(
+            st.builds(c.Arith, st.sampled_from("+-*/"), inner, inner),
+            st.builds(c.Negate, inner.filter(lambda e: not isinstance(e, c.Value))),
+            two("min"),
+            two("max"),
+            st.builds(lambda x: c.Call("abs", (x,)), inner),
+            st.builds(lambda x: c.Call("floor", (x,)), inner),
+            st.builds(lambda x: c.Call("ceiling", (x,)), inner),
+            st.builds(lambda x: c.Call("round", (x,)), inner),
+            rounding,
+            st.builds(lambda x, lo, hi: c.Call("clamp", (x, lo, hi)), inner, inner, inner),
+            st.builds(
+                lambda a, op, b, t, e: c.IfElse(c.Comparison(a, op, b), t, e),
+                inner,
+                st.sampled_from(OPS),
+                inner,
+                inner,
+                inner,
+            ),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+@functools.cache
+def expression_atoms(fields: tuple[tuple[str, str], ...]) -> st.SearchStrategy[c.Condition]:
+    """Comparisons the checker allows on these fields (arithmetic, two fields, enum order)."""
+    nums = tuple(n for n, t in fields if t in ("integer", "decimal"))
+    out: list[st.SearchStrategy[c.Condition]] = [
+        st.builds(c.Comparison, numeric(nums), st.sampled_from(OPS), numeric(nums))
+    ]
+    for kind in ("integer", "decimal", "datetime", "string", "boolean", "enum"):
+        same = [n for n, t in fields if t == kind or (kind == "integer" and t == "decimal")]
+        if len(same) < 2 and not (kind == "enum" and same):
+            continue
+        ops = OPS if kind in ("integer", "decimal", "datetime", "enum") else ("==", "!=")
+        order = ENUM_ORDER if kind == "enum" else ()
+        refs = st.sampled_from(same).map(c.FieldRef)
+        other: st.SearchStrategy[Any] = refs
+        if kind == "enum":
+            other = st.one_of(refs, st.sampled_from(ENUM_ORDER).map(c.Value))
+        out.append(st.builds(c.Comparison, refs, st.sampled_from(ops), other, st.just(order)))
+    return st.one_of(out)
