@@ -43,7 +43,8 @@ MODES = {
     "floor": decimal.ROUND_FLOOR,
     "ceiling": decimal.ROUND_CEILING,
 }
-_CMP: dict[str, Callable[[Any, Any], bool]] = {
+#: The six comparisons, shared with the python engine's literal tests.
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -79,7 +80,7 @@ def _fail(code: str, message: str, where: Any = None, got: str | None = None) ->
 def compile_comparison(cmp: c.Comparison, conds: CondCompiler) -> Pred:
     """A closure for ``left op right``: false when either side is missing."""
     left, right = compile_expr(cmp.left, conds), compile_expr(cmp.right, conds)
-    op = _CMP[cmp.op]
+    op = COMPARE[cmp.op]
     if cmp.order:
         rank = {v: i for i, v in enumerate(cmp.order)}
 

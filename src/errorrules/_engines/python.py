@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from typing import Any
 
 from .._compile.compiler import CompiledRuleset
 from .._lang import conditions as c
-from .expressions import compile_comparison, division_checks
+from .expressions import COMPARE, compile_comparison, division_checks
 
 Pred = Callable[[dict[str, Any]], bool]
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
+_OPS = COMPARE
 
 
 def compile_condition(cond: c.Condition) -> Pred:
