@@ -214,14 +214,19 @@ _FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
 
 def division_checks(
     conditions: Iterable[c.Condition], conds: CondCompiler
-) -> Callable[[Facts], None]:
-    """Evaluates every comparison that divides, so a zero divisor fails on every engine."""
+) -> Callable[[Facts], None] | None:
+    """Evaluates every comparison that divides, so a zero divisor fails on every engine.
+
+    None when no comparison divides, so rulesets without division pay nothing per match.
+    """
     seen: dict[c.Comparison, None] = {}
     for cond in conditions:
         for atom in c.atoms_of(cond):
             if isinstance(atom, c.Comparison) and c.has_division(atom):
                 seen[atom] = None
     checks = tuple(compile_comparison(a, conds) for a in seen)
+    if not checks:
+        return None
 
     def check(f: Facts) -> None:
         for chk in checks:

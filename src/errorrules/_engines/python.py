@@ -74,7 +74,8 @@ class PythonEngine:
         self._divisions = division_checks((r.condition for r in compiled.rules), compile_condition)
 
     def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
-        self._divisions(facts)  # a zero divisor anywhere is an IncidentError, on every engine
+        if self._divisions is not None:  # a zero divisor anywhere fails, on every engine
+            self._divisions(facts)
         if only is not None:
             preds = self._preds
             return tuple(sorted(i for i in only if preds[i](facts)))

@@ -112,7 +112,8 @@ class ReteEngine:
 
     def _match(self, facts: dict[str, Any]) -> tuple[int, ...]:
         plan = self.plan
-        self._divisions(facts)  # a zero divisor anywhere is an IncidentError, on every engine
+        if self._divisions is not None:  # a zero divisor anywhere fails, on every engine
+            self._divisions(facts)
         encoded: dict[str, Any] = {}
         for name, f in plan.fields.items():
             v = facts.get(name)
