@@ -2,11 +2,15 @@
 
 Well-typed by construction: numeric expressions over integer and decimal fields, with every
 operator and function (division by zero included: both engines must then fail alike),
-comparisons of two fields of one type, and orderings of an ordered enum.
+comparisons of two fields of one type, orderings of an ordered enum, and the date functions
+over datetime fields (``date`` in a zone with a day boundary apart from UTC's, at month
+ends and leap days). Aggregates over lists of items are generated in
+``tests/test_dates_lists.py``, which has the item schemas.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from decimal import Decimal
 from typing import Any
@@ -66,6 +70,46 @@ def numeric(names: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
     return st.recursive(leaves, extend, max_leaves=6)
 
 
+ZONE = "Asia/Shanghai"
+DAYS = tuple(
+    c.Value(dt.date.fromisoformat(d))
+    for d in ("2026-01-31", "2026-02-28", "2024-02-29", "2026-03-02", "1999-12-31")
+)
+
+
+@functools.cache
+def dates(names: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
+    """Date expressions over datetime fields: date(), add_days, add_months, literals."""
+    days: st.SearchStrategy[c.Expr] = st.sampled_from(DAYS)
+    if names:
+        own = st.sampled_from(names).map(lambda n: c.Call("date", (c.FieldRef(n),), ZONE))
+        days = st.one_of(days, own)
+    shift = st.sampled_from([-13, -1, 0, 1, 12, 30]).map(c.Value)
+    return st.one_of(
+        days,
+        st.builds(lambda d, n: c.Call("add_days", (d, n)), days, shift),
+        st.builds(lambda d, n: c.Call("add_months", (d, n)), days, shift),
+    )
+
+
+def date_atoms(names: tuple[str, ...]) -> st.SearchStrategy[c.Condition]:
+    """Comparisons of dates, and of day, month and hour counts with numbers."""
+    d = dates(names)
+    between = st.one_of(
+        st.builds(lambda a, b: c.Call("days_between", (a, b)), d, d),
+        st.builds(lambda a, b: c.Call("months_between", (a, b)), d, d),
+    )
+    out = [
+        st.builds(c.Comparison, d, st.sampled_from(OPS), d),
+        st.builds(c.Comparison, between, st.sampled_from(OPS), NUMBERS),
+    ]
+    if names:
+        refs = st.sampled_from(names).map(c.FieldRef)
+        hours = st.builds(lambda a, b: c.Call("hours_between", (a, b)), refs, refs)
+        out.append(st.builds(c.Comparison, hours, st.sampled_from(OPS), NUMBERS))
+    return st.one_of(out)
+
+
 @functools.cache
 def expression_atoms(fields: tuple[tuple[str, str], ...]) -> st.SearchStrategy[c.Condition]:
     """Comparisons the checker allows on these fields (arithmetic, two fields, enum order)."""
@@ -84,4 +128,5 @@ def expression_atoms(fields: tuple[tuple[str, str], ...]) -> st.SearchStrategy[c
         if kind == "enum":
             other = st.one_of(refs, st.sampled_from(ENUM_ORDER).map(c.Value))
         out.append(st.builds(c.Comparison, refs, st.sampled_from(ops), other, st.just(order)))
+    out.append(date_atoms(tuple(n for n, t in fields if t == "datetime")))
     return st.one_of(out)

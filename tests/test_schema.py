@@ -603,7 +603,9 @@ def test_doc_lists_every_problem_code() -> None:
     source = "\n".join(
         p.read_text(encoding="utf-8") for p in (ROOT / "src" / "errorrules").rglob("*.py")
     )
-    codes = set(re.findall(r"\"((?:yaml|ruleset|condition|incident|scenario)\.[a-z_]+)\"", source))
+    prefixes = "yaml|ruleset|condition|incident|scenario|output|table|dmn"
+    codes = set(re.findall(rf"\"((?:{prefixes})\.[a-z_]+)\"", source))
+    codes -= {c for c in codes if c.endswith((".yaml", ".yml", ".csv"))}  # file names
     assert len(codes) >= 40
     doc = DOC.read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z]+\.[a-z_]+)` \|", doc, re.M))

@@ -17,7 +17,7 @@ from ._base.location import Location
 from ._compile.compiler import CompiledRuleset, compile_ruleset
 from ._decide.combine import combine
 from ._decide.decision import Decision
-from ._decide.history import History, HistoryRecord
+from ._decide.history import History, HistoryRecord, keeps_points
 from ._decide.pipeline import Plan, decide
 from ._decide.versions import before_first, decide_across, version_at
 from ._engines import Engine
@@ -213,7 +213,10 @@ class Ruleset:
                     else (item.get("unit"))
                 )
                 record = HistoryRecord.from_decision(
-                    decision, occurred, unit if isinstance(unit, str) else None
+                    decision,
+                    occurred,
+                    unit if isinstance(unit, str) else None,
+                    points=keeps_points(self._models),
                 )
                 hist.add(record)
                 out["history"] = record.to_dict()
@@ -238,7 +241,7 @@ class Ruleset:
         return combine(self._versions[-1].plan, parts)
 
     def assess(self, records: Iterable[Mapping[str, Any]], *, period: str) -> Assessment:
-        """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``)."""
+        """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``, ``2026-W05``)."""
         p = Period.parse(period)
         start = _dt.datetime.combine(p.start, _dt.time(), tzinfo=self._versions[-1].plan.tz)
         return assess(self._versions[self.version_at(start)].model, records, p)

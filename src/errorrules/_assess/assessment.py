@@ -21,15 +21,23 @@ FORMAT = "errorrules.assessment/1"
 
 @attrs.frozen
 class Period:
-    kind: str  # year | quarter | month
+    kind: str  # year | quarter | month | week
     label: str
     start: _dt.date
     end: _dt.date  # exclusive
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """``2026`` (year), ``2026-Q3`` (quarter) or ``2026-03`` (month)."""
+        """``2026`` (year), ``2026-Q3`` (quarter), ``2026-03`` (month) or ``2026-W05`` (an
+        ISO week: Monday to Sunday; week 1 holds the year's first Thursday)."""
         text = text.strip()
+        if m := re.fullmatch(r"(\d{4})-[Ww](\d{2})", text):
+            y, w = int(m[1]), int(m[2])
+            try:
+                start = _dt.date.fromisocalendar(y, w, 1)
+            except ValueError:
+                raise ValueError(f"{y} has no ISO week {w}; got {text!r}") from None
+            return cls("week", f"{y}-W{w:02d}", start, start + _dt.timedelta(days=7))
         if m := re.fullmatch(r"(\d{4})", text):
             y = int(m[1])
             return cls("year", text, _dt.date(y, 1, 1), _dt.date(y + 1, 1, 1))
@@ -43,7 +51,7 @@ class Period:
             if 1 <= mo <= 12:
                 end = _dt.date(y + 1, 1, 1) if mo == 12 else _dt.date(y, mo + 1, 1)
                 return cls("month", text, _dt.date(y, mo, 1), end)
-        raise ValueError(f"a period is 2026, 2026-Q1 or 2026-03; got {text!r}")
+        raise ValueError(f"a period is 2026, 2026-Q1, 2026-03 or 2026-W05; got {text!r}")
 
 
 @attrs.frozen

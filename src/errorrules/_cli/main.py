@@ -14,6 +14,7 @@ from .._api import ENGINES
 from .._base.errors import EngineUnavailable, ErrorrulesError, RulesetError
 from .assess import cmd_assess
 from .decide import cmd_decide, cmd_explain
+from .dmn import cmd_import_dmn, cmd_tck
 from .inputs import UsageError
 from .register import cmd_history, cmd_register, cmd_verify
 from .ruleset import cmd_check, cmd_schema, cmd_test
@@ -72,12 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("assess", help="assess every unit over a period; text, json, csv or html")
     s.add_argument("path", help="ruleset folder")
     s.add_argument("records", help="a register file, or incidents and events (JSON/JSONL/YAML)")
-    s.add_argument("--period", required=True, help="2026, 2026-Q1 or 2026-03")
+    s.add_argument("--period", required=True, help="2026, 2026-Q1, 2026-03 or 2026-W05")
     s.add_argument("--format", choices=("text", "json", "csv", "html"), default="text")
     s.add_argument("--lang", choices=("zh", "en"), default="zh")
     s.add_argument("--out", help="write to this file instead of standard output")
     s.add_argument("--engine", choices=ENGINES, default="python")
     s.set_defaults(func=cmd_assess)
+
+    s = sub.add_parser("import-dmn", help="import a DMN 1.x model as a ruleset folder")
+    s.add_argument("model", help="the .dmn file")
+    s.add_argument("out", help="the folder to write")
+    s.set_defaults(func=cmd_import_dmn)
+
+    s = sub.add_parser("tck", help="run the DMN TCK compliance-level-2 suite in a folder")
+    s.add_argument("path", help="the suite (dmn-tck) or a folder of case folders")
+    s.set_defaults(func=cmd_tck)
 
     s = sub.add_parser("schema", help="JSON Schema of ruleset files, or of one ruleset's incidents")
     s.add_argument("--incident", metavar="PATH", help="ruleset folder whose incidents to describe")

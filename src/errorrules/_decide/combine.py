@@ -13,7 +13,7 @@ from typing import TypeAlias
 import attrs
 
 from .._model.ruleset import Combination
-from .consequences import apply_schedule
+from .consequences import apply_schedule, given
 from .decision import Decision, FactorOutcome, PersonConsequence, Responsibility, TraceEvent
 from .plan import Plan
 
@@ -90,8 +90,18 @@ def _combined(
     ]
     entry = plan.schedule[(levels[level], role)]
     measures, rng, points, extra = apply_schedule(plan, entry, theirs, None)
+    params, offered = given(entry, measures, theirs, None)
     consequence = PersonConsequence(
-        person, role, tuple(measures), rng, points, False, tuple(extra), levels[level]
+        person,
+        role,
+        tuple(measures),
+        rng,
+        points,
+        False,
+        tuple(extra),
+        levels[level],
+        params,
+        offered,
     )
     ids = ", ".join(d.incident_id or "?" for d, _ in held)
     how = (

@@ -9,6 +9,7 @@ replace. ``apply_schedule`` is shared with 合并处理 (``combine``).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import Consequence, Factor
@@ -31,6 +32,7 @@ def consequences(
         entry = plan.schedule[(key, resp.role)]
         exempt_by = next((f for f in mine if f.effect.exempt), None)
         measures, rng, points, notes = apply_schedule(plan, entry, mine, exempt_by)
+        params, offered = given(entry, measures, mine, exempt_by)
         out.append(
             PersonConsequence(
                 resp.person,
@@ -41,6 +43,8 @@ def consequences(
                 exempt_by is not None,
                 tuple(notes),
                 key,
+                params,
+                offered,
             )
         )
         trace.append(
@@ -90,6 +94,19 @@ def apply_schedule(
         measures = list(replacing.effect.replace_measures or ())
         rng = None
     return measures, rng, canonical_decimal(points), notes
+
+
+def given(
+    entry: Consequence, measures: list[str], factors: list[Factor], exempt_by: Factor | None
+) -> tuple[tuple[tuple[str, tuple[tuple[str, Any], ...]], ...], tuple[str, ...]]:
+    """The parameters of the measures kept from the entry, and the measures it offers to
+    combine: none once a factor exempts or replaces the measures."""
+    replaced = exempt_by is not None or any(f.effect.replace_measures is not None for f in factors)
+    offered = () if replaced else entry.may_combine
+    params = tuple(
+        (m, ps) for m, ps in entry.params if (m in measures and not replaced) or m in offered
+    )
+    return params, offered
 
 
 def _beyond(plan: Plan, rng: tuple[str, str] | None, measures: list[str], f: Factor) -> str:

@@ -95,9 +95,13 @@ class PersonConsequence:
     exempt: bool
     notes: tuple[str, ...] = ()
     severity: str | None = None  # the level this person's consequence was read at
+    #: measure → its parameter values (for measures that take parameters)
+    params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    #: measures the schedule offers to combine with these (可以并处), not yet given
+    may_combine: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "severity": self.severity,
             "notes": list(self.notes),
             "person": self.person,
@@ -107,6 +111,11 @@ class PersonConsequence:
             "points": jsonable(self.points),
             "exempt": self.exempt,
         }
+        if self.params:  # only when present: decisions without parameters stay as they were
+            out["measure_params"] = {m: {k: jsonable(v) for k, v in ps} for m, ps in self.params}
+        if self.may_combine:
+            out["may_combine"] = list(self.may_combine)
+        return out
 
 
 @attrs.frozen
@@ -175,6 +184,8 @@ class Decision:
     limitation: str | None = None
     versions: tuple[VersionOutcome, ...] = ()
     version_reason: str | None = None
+    #: the outputs by name (None: missing), or None when the ruleset has no outputs
+    outputs: tuple[tuple[str, Any], ...] | None = None
     labels: Any = attrs.field(default=None, eq=False, repr=False)  # for explain(); not data
 
     @property
@@ -218,6 +229,8 @@ class Decision:
             "versions": [v.to_dict() for v in self.versions],
             "version_reason": self.version_reason,
             "trace": [t.to_dict() for t in self.trace],
+            # only for rulesets with outputs: decisions of the others stay byte-identical
+            **({} if self.outputs is None else {"outputs": dict(jsonable(list(self.outputs)))}),
         }
 
     def to_json(self) -> str:

@@ -25,6 +25,11 @@ _T = {
         "exempt": "免予追究",
         "trace": "依据",
         "no_measure": "不予处理",
+        "outputs": "计算结果",
+        "missing": "（缺少数据）",
+        "combine": "可以并处",
+        "yes": "是",
+        "no": "否",
         "kinds": {"aggravating": "从重", "mitigating": "从轻", "exempting": "免予"},
     },
     "en": {
@@ -42,6 +47,11 @@ _T = {
         "exempt": "exempt",
         "trace": "Rules applied",
         "no_measure": "no measure",
+        "outputs": "Outputs",
+        "missing": "(missing)",
+        "combine": "may be combined with",
+        "yes": "yes",
+        "no": "no",
         "kinds": {
             "aggravating": "aggravating",
             "mitigating": "mitigating",
@@ -66,8 +76,10 @@ def explain_decision(d: Decision, lang: str = "zh") -> str:
 
     title = labels.title.get(lang) if labels is not None else d.ruleset_id
     lines = [f"{t['incident']} {d.incident_id or '-'} — {title} {d.ruleset_version}"]
+    lines += _outputs_lines(d, lang, t)
     if not d.errors:
-        lines.append(t["none"])
+        if d.outputs is None or labels is None or labels.catalogue:
+            lines.append(t["none"])
         return "\n".join(lines) + "\n"
     lines.append(f"{t['errors']}:")
     for e in d.errors:
@@ -91,11 +103,7 @@ def explain_decision(d: Decision, lang: str = "zh") -> str:
     if d.consequences:
         lines.append(f"{t['cons']}:")
         for c in d.consequences:
-            measures = (
-                "、".join(lab("measures", m) for m in c.measures)
-                if lang == "zh"
-                else (", ".join(lab("measures", m) for m in c.measures))
-            )
+            measures = _measures_text(c, lang, lab, t)
             rng = ""
             if c.range is not None:
                 rng = f" ({lab('measures', c.range[0])} … {lab('measures', c.range[1])})"
@@ -110,3 +118,61 @@ def explain_decision(d: Decision, lang: str = "zh") -> str:
             continue
         lines.append(f"  - {ev.step} {ev.rule} @ {ev.source}: {ev.effect}")
     return "\n".join(lines) + "\n"
+
+
+def _measures_text(c: Any, lang: str, lab: Any, t: dict[str, Any]) -> str:
+    """A person's measures, each with its parameters (暂扣（期限（月）：6）), and those the
+    schedule offers to combine."""
+    given = dict(c.params)
+    sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
+
+    def name(m: str) -> str:
+        ps = given.get(m, ())
+        if not ps:
+            return str(lab("measures", m))
+        text = sep.join(
+            f"{lab('params', f'{m}.{k}').removeprefix(f'{m}.')}{colon}{_show(v, lang)}"
+            for k, v in ps
+        )
+        return (
+            f"{lab('measures', m)}（{text}）" if lang == "zh" else f"{lab('measures', m)} ({text})"
+        )
+
+    join = "、" if lang == "zh" else ", "
+    out = join.join(name(m) for m in c.measures)
+    if c.may_combine:
+        lead = f"；{t['combine']}" if lang == "zh" else f"; {t['combine']} "
+        out += lead + join.join(name(m) for m in c.may_combine)
+    return out
+
+
+def _show(value: Any, lang: str) -> str:
+    """A parameter's value as the text shows it (booleans in the reader's words)."""
+    if isinstance(value, bool):
+        return str(_T[lang]["yes" if value else "no"])
+    return str(value)
+
+
+def _outputs_lines(d: Decision, lang: str, t: dict[str, Any]) -> list[str]:
+    """Each output by its label, with its value (lists joined, missing said so)."""
+    if not d.outputs:
+        return []
+    labels = getattr(d.labels, "outputs", {}) if d.labels is not None else {}
+    out = [f"{t['outputs']}:"]
+    for name, value in d.outputs:
+        label = labels.get(name)
+        shown = label.get(lang) if label is not None and label.get(lang) else name
+        out.append(f"  - {shown}: {_value_text(value, t)}")
+    return out
+
+
+def _value_text(value: Any, t: dict[str, Any]) -> str:
+    if value is None:
+        return str(t["missing"])
+    if isinstance(value, bool):
+        return str(t["yes"] if value else t["no"]) if "yes" in t else str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value_text(v, t) for v in value) + "]"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return format(value, "f") if type(value).__name__ == "Decimal" else str(value)

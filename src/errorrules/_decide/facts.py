@@ -14,7 +14,7 @@ from .._compile.compiler import CompiledRule
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import Derived
 from .decision import TraceEvent
-from .history import History, count_fact, hours_between
+from .history import History, anchor_date, count_fact, hours_between
 from .plan import Plan
 
 
@@ -38,15 +38,23 @@ def history_facts(
         key = facts.get(h.field)
         if not isinstance(key, str):
             continue
-        n, sample = count_fact(h, history, key, as_of, plan.tz, plan.levels, me)
-        facts[h.name] = n
+        read: tuple[tuple[str, Any], ...] = ((h.field, key), (t.as_of, as_of))
+        anchor = None
+        if h.window.anchor is not None:
+            anchor = anchor_date(h.window, facts, plan.tz)
+            if anchor is None:
+                continue  # no anchor date, no cycle: the fact is absent
+            read += ((h.window.anchor, facts[h.window.anchor]),)
+        value, n, sample = count_fact(h, history, key, as_of, plan.tz, plan.levels, me, anchor)
+        facts[h.name] = value
+        what = f" over {n} record{'' if n == 1 else 's'}" if h.sum is not None else ""
         trace.append(
             TraceEvent(
                 "history",
                 h.name,
                 plan.sources[h.name],
-                ((h.field, key), (t.as_of, as_of)),
-                f"= {n} in {h.window.describe()}"
+                read,
+                f"= {value}{what} in {h.window.describe()}"
                 + (f": {', '.join(sample)}{', ...' if n > len(sample) else ''}" if n else ""),
             )
         )
@@ -87,9 +95,10 @@ def after_classification(
     plan: Plan, facts: dict[str, Any], trace: list[TraceEvent], base: int
 ) -> None:
     """The base severity as a fact, and the phase-2 derived facts that depend on it."""
-    if plan.derived2 or plan.two_phase:
+    if plan.derived2 or plan.two_phase or plan.outputs.late:
         facts["severity"] = plan.levels[base]
         derive(plan, plan.derived2, facts, trace, plan.levels[base])
+        plan.outputs.run(2, facts, trace)
 
 
 def derived_values(plan: Plan, facts: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -7,6 +7,7 @@ decision against a million prior records costs about what it costs against none.
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as _dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -14,7 +15,8 @@ from typing import Any
 
 import attrs
 
-from .._model.ruleset import HistoryFact, Window
+from .._model.canonical import canonical_decimal
+from .._model.ruleset import HistoryFact, RulesetModel, Window
 from .decision import Decision
 
 
@@ -24,6 +26,12 @@ def _utc(value: Any) -> _dt.datetime:
     if not isinstance(value, _dt.datetime) or value.tzinfo is None:
         raise ValueError(f"a history record needs an aware datetime, got {value!r}")
     return value.astimezone(_dt.UTC)
+
+
+def _points(value: Any) -> tuple[Decimal, ...] | None:
+    if value is None:
+        return None
+    return tuple(v if isinstance(v, Decimal) else Decimal(str(v)) for v in value)
 
 
 @attrs.frozen
@@ -37,11 +45,21 @@ class HistoryRecord:
     errors: tuple[str, ...] = ()
     #: (person, role, measures) for every person held responsible
     people: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    #: each person's points, in the order of ``people``; None: not kept (records written
+    #: for rulesets that sum nothing, and every record from before sums existed)
+    points: tuple[Decimal, ...] | None = attrs.field(default=None, converter=_points)
 
     @classmethod
     def from_decision(
-        cls, decision: Decision, occurred_at: _dt.datetime | str, unit: str | None = None
+        cls,
+        decision: Decision,
+        occurred_at: _dt.datetime | str,
+        unit: str | None = None,
+        *,
+        points: bool = True,
     ) -> HistoryRecord:
+        """The record a decision leaves; ``points=False`` leaves the points out (as records
+        did before history could sum them, so their JSON stays the same)."""
         people = tuple(
             (c.person, c.role, () if c.exempt else c.measures) for c in decision.consequences
         )
@@ -52,10 +70,11 @@ class HistoryRecord:
             decision.severity_final,
             tuple(e.code for e in decision.errors),
             people,
+            tuple(c.points for c in decision.consequences) if points else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "occurred_at": self.occurred_at.isoformat(),
             "unit": self.unit,
@@ -63,6 +82,9 @@ class HistoryRecord:
             "errors": list(self.errors),
             "people": [[p, r, list(m)] for p, r, m in self.people],
         }
+        if self.points is not None:
+            out["points"] = [str(canonical_decimal(p)) for p in self.points]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HistoryRecord:
@@ -73,27 +95,60 @@ class HistoryRecord:
             data.get("severity"),
             tuple(data.get("errors") or ()),
             tuple((p, r, tuple(m)) for p, r, m in data.get("people") or ()),
+            data.get("points"),
+        )
+
+    def points_of(self, person: str | None) -> Decimal:
+        """The points ``person`` bore here (``None``: everyone's); 0 when not kept."""
+        if self.points is None:
+            return Decimal(0)
+        return sum(
+            (
+                pts
+                for (p, _, _), pts in zip(self.people, self.points, strict=False)
+                if person is None or p == person
+            ),
+            Decimal(0),
         )
 
 
 class _Series:
     """One person's (or unit's) records: times sorted, with per-measure and per-severity
-    sub-series, so every window count is two bisections."""
+    sub-series, so every window count is two bisections; ``cum`` holds the prefix sums of
+    the subject's points in time order, so a window's sum is two bisections too."""
 
-    __slots__ = ("accountable", "by_measure", "by_severity", "ids", "records", "times")
+    __slots__ = (
+        "accountable",
+        "by_measure",
+        "by_severity",
+        "cum",
+        "ids",
+        "points",
+        "records",
+        "times",
+    )
 
     def __init__(self) -> None:
         self.times: list[_dt.datetime] = []
         self.ids: list[str] = []
+        self.points: list[Decimal] = []
+        self.cum: list[Decimal] = [Decimal(0)]
         self.records: dict[str, HistoryRecord] = {}
         self.by_measure: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
         self.by_severity: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
         #: records that brought at least one measure (held accountable, not exempt)
         self.accountable: tuple[list[_dt.datetime], list[str]] = ([], [])
 
-    def add(self, r: HistoryRecord, measures: Iterable[str]) -> None:
+    def add(self, r: HistoryRecord, measures: Iterable[str], points: Decimal) -> None:
         measures = list(measures)
-        _insert(self.times, self.ids, r.occurred_at, r.id)
+        at = _insert(self.times, self.ids, r.occurred_at, r.id)
+        self.points.insert(at, points)
+        if at == len(self.points) - 1:
+            self.cum.append(self.cum[-1] + points)
+        else:  # out of time order: the prefix sums from here on move
+            del self.cum[at + 1 :]
+            for p in self.points[at:]:
+                self.cum.append(self.cum[-1] + p)
         self.records[r.id] = r
         if measures:
             _insert(*self.accountable, r.occurred_at, r.id)
@@ -103,14 +158,16 @@ class _Series:
             _insert(*self.by_severity.setdefault(r.severity, ([], [])), r.occurred_at, r.id)
 
 
-def _insert(times: list[_dt.datetime], ids: list[str], t: _dt.datetime, rid: str) -> None:
+def _insert(times: list[_dt.datetime], ids: list[str], t: _dt.datetime, rid: str) -> int:
+    """Insert in time order (after equal times); the position it went to."""
     if not times or times[-1] <= t:  # the common case: records arrive in time order
         times.append(t)
         ids.append(rid)
-        return
+        return len(times) - 1
     at = bisect.bisect_right(times, t)
     times.insert(at, t)
     ids.insert(at, rid)
+    return at
 
 
 def _span(
@@ -161,10 +218,10 @@ class History:
         for p, _, got in r.people:
             persons.setdefault(p, []).extend(got)
         for p, ms in persons.items():
-            self._index["person"].setdefault(p, _Series()).add(r, ms)
+            self._index["person"].setdefault(p, _Series()).add(r, ms, r.points_of(p))
         if r.unit:
             every = [m for _, _, ms in r.people for m in ms]
-            self._index["unit"].setdefault(r.unit, _Series()).add(r, every)
+            self._index["unit"].setdefault(r.unit, _Series()).add(r, every, r.points_of(None))
 
     def count(
         self,
@@ -179,13 +236,15 @@ class History:
         accountable: bool = False,
         exclude: str | None = None,
         sample: int = 10,
+        anchor: _dt.date | None = None,
     ) -> tuple[int, list[str]]:
         """How many records of ``key`` in the window ending at ``as_of`` (inclusive), and the
-        ids of the first ``sample`` of them. ``measure`` or ``severities`` narrow the count."""
+        ids of the first ``sample`` of them. ``measure`` or ``severities`` narrow the count;
+        ``anchor`` is a cycle window's date."""
         series = self._index[subject].get(key)
         if series is None:
             return 0, []
-        start = window_start(window, as_of, tz)
+        start = window_start(window, as_of, tz, anchor)
         end = as_of.astimezone(_dt.UTC)
         found = series.records.get(exclude) if exclude is not None else None
         ex = (found.id, found.occurred_at) if found is not None else None
@@ -204,19 +263,102 @@ class History:
             return total, sorted(out, key=lambda x: (series.records[x].occurred_at, x))[:sample]
         return _span(series.times, series.ids, start, end, ex, sample)
 
+    def total(
+        self,
+        subject: str,
+        key: str,
+        window: Window,
+        as_of: _dt.datetime,
+        tz: _dt.tzinfo,
+        *,
+        exclude: str | None = None,
+        sample: int = 10,
+        anchor: _dt.date | None = None,
+    ) -> tuple[Decimal, int, list[str]]:
+        """The points ``key`` bore in the window's records (a unit: everyone's), how many
+        records those are, and the first ``sample`` ids: four bisections, whatever the size."""
+        series = self._index[subject].get(key)
+        if series is None:
+            return Decimal(0), 0, []
+        start = window_start(window, as_of, tz, anchor)
+        end = as_of.astimezone(_dt.UTC)
+        lo = bisect.bisect_left(series.times, start)
+        hi = bisect.bisect_right(series.times, end)
+        total = series.cum[hi] - series.cum[lo]
+        found = series.records.get(exclude) if exclude is not None else None
+        ex = (found.id, found.occurred_at) if found is not None else None
+        n, first = _span(series.times, series.ids, start, end, ex, sample)
+        if ex is not None and n < hi - lo:  # the incident's own earlier record was in it
+            at = bisect.bisect_left(series.times, ex[1], lo, hi)
+            total -= series.points[at + series.ids[at:hi].index(ex[0])]
+        return total, n, first
 
-def window_start(window: Window, as_of: _dt.datetime, tz: _dt.tzinfo) -> _dt.datetime:
-    """The first instant of a window ending at ``as_of``, in the ruleset's time zone."""
+
+def keeps_points(models: Iterable[RulesetModel]) -> bool:
+    """Whether records must keep each person's points: some version's history sums them.
+
+    Records of other rulesets leave the points out, so their JSON is what it always was."""
+    return any(h.sum is not None for m in models for h in m.history)
+
+
+def window_start(
+    window: Window, as_of: _dt.datetime, tz: _dt.tzinfo, anchor: _dt.date | None = None
+) -> _dt.datetime:
+    """The first instant of a window ending at ``as_of``, in the ruleset's time zone.
+
+    Weeks are ISO weeks (Monday first); a cycle starts on the last anniversary of
+    ``anchor`` (every ``months`` months, clamped to the month's end) not after ``as_of``.
+    """
     if window.kind == "rolling":
         return (as_of - _dt.timedelta(days=window.days)).astimezone(_dt.UTC)
     local = as_of.astimezone(tz)
-    months_back = 0 if window.kind == "calendar" else window.count - 1
-    if window.period == "year":
-        first = _dt.datetime(local.year - months_back, 1, 1, tzinfo=tz)
+    if window.kind == "cycle":
+        if anchor is None:
+            raise ValueError(f"a cycle window needs its anchor date ({window.anchor})")
+        day = cycle_start(anchor, window.months, local.date())
     else:
-        month_index = local.year * 12 + (local.month - 1) - months_back
-        first = _dt.datetime(month_index // 12, month_index % 12 + 1, 1, tzinfo=tz)
-    return first.astimezone(_dt.UTC)
+        day = _period_start(
+            window.period, local.date(), 0 if window.kind == "calendar" else window.count - 1
+        )
+    return _dt.datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(_dt.UTC)
+
+
+def _period_start(period: str, day: _dt.date, back: int) -> _dt.date:
+    """The first day of the calendar period ``back`` periods before the one holding ``day``."""
+    if period == "week":
+        return day - _dt.timedelta(days=day.weekday() + 7 * back)
+    if period == "year":
+        return _dt.date(day.year - back, 1, 1)
+    step = 3 if period == "quarter" else 1
+    month_index = day.year * 12 + (day.month - 1) // step * step - back * step
+    return _dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def add_months(day: _dt.date, months: int) -> _dt.date:
+    """``day`` moved by whole months, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return _dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def cycle_start(anchor: _dt.date, months: int, day: _dt.date) -> _dt.date:
+    """The start of the ``months``-long cycle counted from ``anchor`` that holds ``day``.
+
+    Every anniversary is counted from the anchor itself (not from the one before), so a
+    cycle from 31 January starts on 28/29 February and again on 31 March.
+    """
+    elapsed = (day.year - anchor.year) * 12 + day.month - anchor.month
+    k = elapsed // months
+    start = add_months(anchor, k * months)
+    return start if start <= day else add_months(anchor, (k - 1) * months)
+
+
+def anchor_date(window: Window, facts: Mapping[str, Any], tz: _dt.tzinfo) -> _dt.date | None:
+    """A cycle window's anchor as a date in the ruleset's zone; None when absent."""
+    value = facts.get(window.anchor) if window.anchor else None
+    if isinstance(value, _dt.datetime):
+        return value.astimezone(tz).date()
+    return value if isinstance(value, _dt.date) else None
 
 
 def count_fact(
@@ -227,26 +369,37 @@ def count_fact(
     tz: _dt.tzinfo,
     levels: list[str],
     exclude: str | None,
-) -> tuple[int, list[str]]:
-    """The value of a history fact and a sample of the records it counted."""
+    anchor: _dt.date | None = None,
+) -> tuple[int | Decimal, int, list[str]]:
+    """The value of a history fact (a count, or a sum of points), how many records it
+    read, and a sample of them."""
+    w = fact.window
+    if fact.sum is not None:
+        total, n, some = history.total(
+            fact.subject, key, w, as_of, tz, exclude=exclude, anchor=anchor
+        )
+        return canonical_decimal(total), n, some
     if fact.count == "measure":
-        return history.count(
-            fact.subject, key, fact.window, as_of, tz, measure=fact.arg, exclude=exclude
+        n, some = history.count(
+            fact.subject, key, w, as_of, tz, measure=fact.arg, exclude=exclude, anchor=anchor
         )
-    if fact.count == "min_severity":
+    elif fact.count == "min_severity":
         at = levels.index(fact.arg or levels[0])
-        return history.count(
-            fact.subject, key, fact.window, as_of, tz, severities=levels[at:], exclude=exclude
+        n, some = history.count(
+            fact.subject, key, w, as_of, tz, severities=levels[at:], exclude=exclude, anchor=anchor
         )
-    return history.count(
-        fact.subject,
-        key,
-        fact.window,
-        as_of,
-        tz,
-        exclude=exclude,
-        accountable=fact.count == "accountable",
-    )
+    else:
+        n, some = history.count(
+            fact.subject,
+            key,
+            w,
+            as_of,
+            tz,
+            exclude=exclude,
+            accountable=fact.count == "accountable",
+            anchor=anchor,
+        )
+    return n, n, some
 
 
 def hours_between(a: _dt.datetime, b: _dt.datetime) -> Decimal:

@@ -45,6 +45,7 @@ def decide(
     history = history if history is not None else _EMPTY_HISTORY
     history_facts(plan, facts, history, trace)
     derive(plan, plan.derived1, facts, trace)
+    plan.outputs.run(1, facts, trace)
     fired = engine.match(facts)
     kinds = by_kind(plan, fired)
     incident_id = facts.get(m.id_field) if m.id_field else None
@@ -65,6 +66,7 @@ def decide(
             False,
             tuple(trace),
             derived=derived_values(plan, facts),
+            outputs=plan.outputs.values(facts),
             labels=plan.labels,
         )
     base = base_severity(plan, matched)
@@ -94,5 +96,6 @@ def decide(
         derived=derived_values(plan, facts),
         ladders=tuple(ladders),
         limitation=expired,
+        outputs=plan.outputs.values(facts),
         labels=plan.labels,
     )

@@ -13,6 +13,7 @@ import attrs
 from .._compile.compiler import CompiledRuleset
 from .._engines.python import compile_condition
 from .._model.ruleset import Consequence, ErrorDefinition, Factor, Label, RulesetModel, zone
+from .outputs import Outputs
 
 
 @attrs.frozen
@@ -23,6 +24,11 @@ class Labels:
     severity: Mapping[str, Label]
     measures: Mapping[str, Label]
     roles: Mapping[str, Label]
+    #: ``measure.param`` → the label of a measure's parameter
+    params: Mapping[str, Label] = attrs.field(factory=dict)
+    #: output name → its label
+    outputs: Mapping[str, Label] = attrs.field(factory=dict)
+    catalogue: bool = True  # the ruleset defines errors (it is not computation alone)
 
     @classmethod
     def of(cls, m: RulesetModel) -> Labels:
@@ -31,6 +37,9 @@ class Labels:
             {lv.key: lv.name for lv in m.severity},
             {lv.key: lv.name for lv in m.measures},
             {r.key: r.name for r in m.roles},
+            {f"{lv.key}.{p.name}": p.label for lv in m.measures for p in lv.params if p.label},
+            outputs={o.name: o.label for o in m.outputs},
+            catalogue=bool(m.errors),
         )
 
 
@@ -58,7 +67,8 @@ class Plan:
         self.derived1 = [d for d in m.derived if d.phase == 1]
         self.derived2 = [d for d in m.derived if d.phase == 2]
         self.derived_preds = {d.name: compile_condition(d.when) for d in m.derived if d.when}
-        late = {d.name for d in self.derived2} | {"severity"}
+        self.outputs = Outputs(m)
+        late = {d.name for d in self.derived2} | {"severity"} | self.outputs.late
         # A second match is needed only if a factor or allocation rule reads a fact that
         # exists after classification (the base severity, or a deadline that depends on it).
         #: the factor and allocation rules that read post-classification facts: only their

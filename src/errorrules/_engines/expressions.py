@@ -5,6 +5,13 @@ digits, half-even, traps on invalid operations, division by zero and overflow), 
 through its methods — never the thread's global context, so threads cannot interfere.
 Integers stay Python integers under ``+ - *`` (exact at any size); ``/`` is always decimal.
 
+Dates are ``datetime.date``: ``date(dt)`` is the calendar date in the zone the checker wrote
+into the ``Call`` (the ruleset's); ``add_months`` clamps to the month's end and
+``months_between`` counts the whole months ``m`` with ``add_months(a, m) <= b``. An
+aggregate runs its item expression and filter on each item, in a scope where the item's
+fields shadow the incident's; items whose value is missing are left out of ``sum``, ``min``
+and ``max`` (as SQL does), ``min``/``max`` of no items is missing, ``sum`` of none is 0.
+
 A field the incident does not have makes the expression *missing*, and a comparison with a
 missing side is false. A zero divisor raises :class:`IncidentError` naming the expression,
 where it is written and the values. So that both engines fail on the same incidents, every
@@ -14,8 +21,12 @@ or not the rest of its rule's condition holds: guard a divisor with ``if``, not 
 
 from __future__ import annotations
 
+import calendar
+import datetime as _dt
 import decimal
 import operator
+import zoneinfo
+from collections import ChainMap
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -115,6 +126,8 @@ def compile_expr(e: c.Expr, conds: CondCompiler) -> Fn:
         return _arith(e, compile_expr(e.left, conds), compile_expr(e.right, conds))
     if isinstance(e, c.Call):
         return _call(e, [compile_expr(a, conds) for a in e.args])
+    if isinstance(e, c.Aggregate):
+        return _aggregate(e, conds)
     test = conds(e.cond)
     then, otherwise = compile_expr(e.then, conds), compile_expr(e.otherwise, conds)
     return lambda f: then(f) if test(f) else otherwise(f)
@@ -195,8 +208,107 @@ def _call(e: c.Call, args: list[Fn]) -> Fn:
             return int(v.to_integral_value(rounding=rounding, context=CONTEXT))
 
         return whole
-    fn = _FUNCTIONS[name]
+    fn = _date_function(e) or _FUNCTIONS[name]
     return lambda f: MISSING if (vs := values(f)) is None else fn(vs)
+
+
+def _guarded(e: c.Call, fn: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """``fn``, with a date beyond year 1–9999 reported as an ``IncidentError``."""
+
+    def run(vs: list[Any]) -> Any:
+        try:
+            return fn(vs)
+        except (OverflowError, ValueError) as exc:
+            shown = ", ".join(str(v) for v in vs)
+            raise _fail(
+                "incident.arithmetic",
+                f"{c.expr_text(e)} cannot be computed: the date is out of range",
+                got=shown,
+            ) from exc
+
+    return run
+
+
+def add_months(d: _dt.date, n: int) -> _dt.date:
+    """``d`` plus ``n`` months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    months = d.year * 12 + d.month - 1 + n
+    year, month = divmod(months, 12)
+    last = calendar.monthrange(year, month + 1)[1] if 1 <= year <= 9999 else 31
+    return _dt.date(year, month + 1, min(d.day, last))
+
+
+def months_between(a: _dt.date, b: _dt.date) -> int:
+    """Whole months from ``a`` to ``b``: the most ``m`` with ``add_months(a, m) <= b``.
+
+    A month is complete when its day-of-month is reached, or the month's end when it has no
+    such day (31 Jan → 28 Feb is 1). Negative, and mirrored, when ``b`` is before ``a``.
+    """
+    if b < a:
+        return -months_between(b, a)
+    m = (b.year - a.year) * 12 + b.month - a.month
+    return m if add_months(a, m) <= b else m - 1
+
+
+def _hours(vs: list[Any]) -> Decimal:
+    micros = (vs[1] - vs[0]) // _dt.timedelta(microseconds=1)
+    return CONTEXT.divide(Decimal(micros), Decimal(3_600_000_000))
+
+
+def _date_function(e: c.Call) -> Callable[[list[Any]], Any] | None:
+    name = e.name
+    if name == "date":
+        zone = zoneinfo.ZoneInfo(e.zone or "UTC")
+        return lambda vs: vs[0].astimezone(zone).date()
+    fn: Callable[[list[Any]], Any] | None = {
+        "days_between": lambda vs: (vs[1] - vs[0]).days,
+        "months_between": lambda vs: months_between(vs[0], vs[1]),
+        "hours_between": _hours,
+        "add_days": lambda vs: vs[0] + _dt.timedelta(days=vs[1]),
+        "add_months": lambda vs: add_months(vs[0], vs[1]),
+    }.get(name)
+    return None if fn is None else _guarded(e, fn)
+
+
+def _aggregate(e: c.Aggregate, conds: CondCompiler) -> Fn:
+    """An aggregate over the list field ``e.items``; missing when the list is."""
+    name, op, blank = e.items, e.op, dict.fromkeys(e.names)
+    keep = conds(e.where) if e.where is not None else None
+    value = compile_expr(e.value, conds) if e.value is not None else None
+    zero: int | Decimal = Decimal(0) if e.kind == "decimal" else 0
+
+    def chosen(f: Facts) -> list[Any] | None:
+        items = f.get(name)
+        if items is None:
+            return None
+        if not blank:  # a list of text: count() only
+            return list(items)
+        # The item's fields first; an absent item field stays absent (None), never the
+        # incident's field of the same name.
+        scopes = [ChainMap({**blank, **item}, f) for item in items]
+        return scopes if keep is None else [s for s in scopes if keep(s)]  # type: ignore[arg-type]
+
+    def agg(f: Facts) -> Any:
+        scopes = chosen(f)
+        if scopes is None:
+            return MISSING
+        if op == "count":
+            return len(scopes)
+        if op == "any":
+            return bool(scopes)
+        if op == "all":
+            return len(scopes) == len(f[name])
+        assert value is not None
+        vs = [v for v in (value(s) for s in scopes) if v is not MISSING]
+        if op == "sum":
+            total = zero
+            for v in vs:
+                total = CONTEXT.add(_dec(total), _dec(v)) if e.kind == "decimal" else total + v
+            return total
+        if not vs:
+            return MISSING
+        return min(vs) if op == "min" else max(vs)
+
+    return agg
 
 
 def _clamp(vs: list[Any]) -> Any:

@@ -21,10 +21,10 @@ import attrs
 from .._base.errors import Problem
 from .._base.location import Location
 from .._base.suggest import did_you_mean
-from .exprcheck import ExprChecker
 from .ir import (
     And,
     Compare,
+    Comparison,
     Condition,
     Const,
     Contains,
@@ -35,8 +35,10 @@ from .ir import (
     Or,
     Range,
     Scalar,
+    Value,
 )
-from .parser import _RawCmp, _RawLit, _RawName, _RawTest, raw_pos
+from .listcheck import ListChecker
+from .parser import _RawCall, _RawCmp, _RawLit, _RawName, _RawTest, raw_pos
 
 
 @attrs.frozen
@@ -46,16 +48,23 @@ class FieldType:
     type: str  # string integer decimal boolean datetime enum list
     values: tuple[str, ...] = ()
     ordered: bool = False  # an enum whose values are in order
+    items: tuple[tuple[str, FieldType], ...] = ()  # a list of items: each item's fields
 
 
 _ORDERED = {"integer", "decimal", "datetime"}
 
 
-class _Checker(ExprChecker):
+class _Checker(ListChecker):
     def __init__(
-        self, text: str, fields: Mapping[str, FieldType], loc: Location, path: tuple[str | int, ...]
+        self,
+        text: str,
+        fields: Mapping[str, FieldType],
+        loc: Location,
+        path: tuple[str | int, ...],
+        zone: str | None = None,
     ) -> None:
         self.text = text
+        self.zone = zone
         self.fields = fields
         self.loc = loc
         self.path = path
@@ -74,6 +83,12 @@ class _Checker(ExprChecker):
             return self.test(_RawTest(raw.name, raw.pos, "bare"))
         if isinstance(raw, _RawCmp):
             return self.cmp(raw)
+        if isinstance(raw, _RawCall):
+            e, t = self.expr(raw)
+            if t.kind == "boolean":  # any(…), all(…): a test as it stands
+                return Comparison(e, "==", Value(True))
+            if t.kind == "error":
+                return Const(False)
         if not isinstance(raw, tuple):
             self.fail(
                 "condition.type",
@@ -226,6 +241,15 @@ class _Checker(ExprChecker):
         return Matches(t.field, lit.value)
 
     def contains(self, t: _RawTest, kind: str) -> Condition:
+        if kind == "list" and self.fields[t.field].items:
+            self.fail(
+                "condition.type",
+                "'contains' needs a list of text, not a list of items",
+                t.pos,
+                expected=f"any({t.field} where …) to test its items",
+                got="a list of items",
+            )
+            return Const(False)
         if kind != "list":
             self.fail(
                 "condition.type",

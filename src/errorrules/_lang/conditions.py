@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from .._base.errors import Problem
 from .._base.location import Location
 from .check import FieldType, _Checker, at_offset
-from .exprcheck import MAX_NODES, ROUNDING_MODES
+from .exprcheck import AGGREGATES, FUNCTIONS, MAX_NODES, ROUNDING_MODES
 from .ir import (
     ATOMS,
+    Aggregate,
     And,
     Arith,
     Atom,
@@ -51,10 +52,13 @@ from .ir import (
 from .parser import MAX_DEPTH, ConditionSyntaxError, _Parser
 
 __all__ = [
+    "AGGREGATES",
     "ATOMS",
+    "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_NODES",
     "ROUNDING_MODES",
+    "Aggregate",
     "And",
     "Arith",
     "Atom",
@@ -94,8 +98,12 @@ def parse(
     fields: Mapping[str, FieldType],
     loc: Location,
     path: tuple[str | int, ...] = (),
+    zone: str | None = None,
 ) -> tuple[Condition, list[Problem]]:
-    """Parse and type-check a condition. Problems come back as a list, never raised."""
+    """Parse and type-check a condition. Problems come back as a list, never raised.
+
+    ``zone`` is the ruleset's time zone: ``date()`` of a datetime needs it.
+    """
     try:
         raw = _Parser(text).parse()
     except ConditionSyntaxError as exc:
@@ -105,7 +113,7 @@ def parse(
         ]
     except RecursionError:
         return Const(False), [Problem("condition.syntax", "nested too deeply", loc, path)]
-    checker = _Checker(text, fields, loc, path)
+    checker = _Checker(text, fields, loc, path, zone)
     cond = checker.build(raw)
     return _flatten(cond), checker.problems
 

@@ -1,14 +1,18 @@
 """Typing of expressions: raw arithmetic, calls and ``if`` → the expression IR, with its type.
 
-Types: ``integer``, ``decimal``, ``text``, ``boolean``, ``datetime``, ``enum`` (with its
-values, maybe ordered) and ``list``. ``integer + - * integer`` is integer, ``/`` is always
-decimal, and integer mixes with decimal. A node that cannot be typed gets the type
-``error`` beside its problem, so one mistake is reported once, not at every level above it.
+Types: ``integer``, ``decimal``, ``text``, ``boolean``, ``datetime``, ``date``, ``enum``
+(with its values, maybe ordered) and ``list`` (of text, or of items with typed fields).
+``integer + - * integer`` is integer, ``/`` is always decimal, and integer mixes with
+decimal. ``date(dt)`` takes the calendar date in the ruleset's time zone, which the checker
+is given and writes into the ``Call`` (so every evaluator reads the same zone). A node that
+cannot be typed gets the type ``error`` beside its problem, so one mistake is reported once,
+not at every level above it.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -18,7 +22,19 @@ import attrs
 from .._base.errors import Problem
 from .._base.location import Location
 from .._base.suggest import did_you_mean
-from .ir import Arith, Call, Comparison, Condition, Const, Expr, FieldRef, IfElse, Negate, Value
+from .ir import (
+    Aggregate,
+    Arith,
+    Call,
+    Comparison,
+    Condition,
+    Const,
+    Expr,
+    FieldRef,
+    IfElse,
+    Negate,
+    Value,
+)
 from .parser import (
     CMP_OPS,
     _RawBin,
@@ -28,6 +44,7 @@ from .parser import (
     _RawLit,
     _RawName,
     _RawNeg,
+    _RawWhere,
     raw_pos,
 )
 
@@ -42,7 +59,24 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "round": (1, 3),
     "floor": (1, 1),
     "ceiling": (1, 1),
+    "date": (1, 1),
+    "days_between": (2, 2),
+    "hours_between": (2, 2),
+    "months_between": (2, 2),
+    "add_days": (2, 2),
+    "add_months": (2, 2),
+    "count": (1, 1),
+    "sum": (2, 2),
+    "any": (1, 1),
+    "all": (1, 1),
 }
+#: Aggregates over a list of items (``min`` and ``max`` too, when given a list).
+AGGREGATES = ("count", "sum", "any", "all")
+_DATE_FUNCTIONS: tuple[str, ...] = ("date", "days_between", "hours_between", "months_between")
+_DATE_FUNCTIONS += ("add_days", "add_months")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_HINT = 'a date: date(at), add_days(…), or a quoted "2026-01-01"'
+
 #: The most expression nodes (fields, literals, operators, calls) one comparison may hold.
 MAX_NODES = 100
 #: ``round``'s places: a literal integer in this range.
@@ -55,13 +89,16 @@ _FIELD_KINDS = {"string": "text"}
 class T:
     """An expression's type."""
 
-    kind: str  # integer decimal text boolean datetime enum list error
+    kind: str  # integer decimal text boolean datetime date enum list error
     values: tuple[str, ...] = ()
     ordered: bool = False
+    items: tuple[tuple[str, Any], ...] = ()  # a list of items: each item's fields
 
     def __str__(self) -> str:
         if self.kind == "enum":
             return ("ordered " if self.ordered else "") + "enum"
+        if self.kind == "list":
+            return "list of items" if self.items else "list of text"
         return self.kind
 
 
@@ -81,6 +118,8 @@ def count_nodes(e: Expr) -> int:
         return 1 + sum(count_nodes(a) for a in e.args)
     if isinstance(e, IfElse):
         return 3 + count_nodes(e.then) + count_nodes(e.otherwise)
+    if isinstance(e, Aggregate):
+        return 2 + (0 if e.value is None else count_nodes(e.value))
     return 1
 
 
@@ -89,6 +128,7 @@ class ExprChecker:
 
     fields: Mapping[str, Any]
     problems: list[Problem]
+    zone: str | None = None  # the ruleset's time zone (IANA name), for date()
 
     def at(self, pos: int) -> Location:  # pragma: no cover - the checker's own
         raise NotImplementedError
@@ -97,6 +137,12 @@ class ExprChecker:
         raise NotImplementedError
 
     def build(self, raw: Any) -> Condition:  # pragma: no cover - the checker's own
+        raise NotImplementedError
+
+    def aggregate(self, raw: _RawCall) -> tuple[Expr, T]:  # pragma: no cover - listcheck's
+        raise NotImplementedError
+
+    def is_list_arg(self, raw: Any) -> bool:  # pragma: no cover - listcheck's
         raise NotImplementedError
 
     def unknown_field(self, name: str, pos: int, note: str = "") -> None:
@@ -142,6 +188,14 @@ class ExprChecker:
             return self.call(raw)
         if isinstance(raw, _RawIf):
             return self.if_else(raw)
+        if isinstance(raw, _RawWhere):
+            self.type_error(
+                "'where' filters the items of a list, inside count, sum, min, max, any or all",
+                raw.pos,
+                'count(xs where tier == "b")',
+                "'where' outside an aggregate",
+            )
+            return Value(False), ERROR
         self.type_error(
             "a test cannot be used as a value",
             raw_pos(raw),
@@ -156,7 +210,8 @@ class ExprChecker:
             self.unknown_field(raw.name, raw.pos, note)
             return ERROR
         kind = _FIELD_KINDS.get(ftype.type, ftype.type)
-        return T(kind, tuple(ftype.values), bool(getattr(ftype, "ordered", False)))
+        items = tuple(getattr(ftype, "items", ()))
+        return T(kind, tuple(ftype.values), bool(getattr(ftype, "ordered", False)), items)
 
     def arith(self, raw: _RawBin) -> tuple[Expr, T]:
         left, lt = self.expr(raw.left)
@@ -200,6 +255,8 @@ class ExprChecker:
                 got=str(n),
             )
             return Value(False), ERROR
+        if raw.name in AGGREGATES or (raw.name in ("min", "max") and self.is_list_arg(raw)):
+            return self.aggregate(raw)
         if raw.name == "round":
             return self.round_call(raw)
         typed = [self.expr(a) for a in raw.args]
@@ -208,6 +265,8 @@ class ExprChecker:
         node = Call(raw.name, args)
         if ERROR in types:
             return node, ERROR
+        if raw.name in _DATE_FUNCTIONS:
+            return self.date_call(raw, list(args), types)
         for a, t in zip(raw.args, types, strict=True):
             if t.kind not in _NUMERIC:
                 return node, self.type_error(
@@ -216,6 +275,82 @@ class ExprChecker:
         if raw.name in ("floor", "ceiling"):
             return node, T("integer")
         return node, _num(*types)
+
+    # -- dates
+
+    def date_call(self, raw: _RawCall, args: list[Expr], types: list[T]) -> tuple[Expr, T]:
+        name = raw.name
+        if name == "date":
+            if types[0].kind != "datetime":
+                return Value(False), self._wants(raw, 0, "a datetime (a datetime field)", types)
+            return self.date_of(args[0], raw.pos), T("date")
+        if name == "hours_between":
+            for i in (0, 1):
+                if types[i].kind == "text":
+                    args[i] = self._instant(raw.args[i], args[i])
+                elif types[i].kind != "datetime":
+                    return Value(False), self._wants(raw, i, "a datetime", types)
+            return Call(name, tuple(args)), T("decimal")
+        if name in ("add_days", "add_months"):
+            if types[0].kind == "text" and isinstance(args[0], Value):
+                args[0], types[0] = self._day(raw.args[0], args[0]), T("date")
+            if types[0].kind != "date":
+                hint = f"{name}(date(…), n)" if types[0].kind == "datetime" else None
+                return Value(False), self._wants(raw, 0, _DATE_HINT, types, hint)
+            if types[1].kind != "integer":
+                return Value(False), self._wants(
+                    raw, 1, "an integer number of days or months", types
+                )
+            return Call(name, tuple(args)), T("date")
+        for i in (0, 1):  # days_between, months_between: dates, datetimes taken as dates
+            if types[i].kind == "datetime":
+                args[i] = self.date_of(args[i], raw.pos)
+            elif types[i].kind == "text" and isinstance(args[i], Value):
+                args[i] = self._day(raw.args[i], args[i])
+            elif types[i].kind != "date":
+                return Value(False), self._wants(raw, i, f"{_DATE_HINT} or a datetime", types)
+        return Call(name, tuple(args)), T("integer")
+
+    def date_of(self, e: Expr, pos: int) -> Expr:
+        """``date(e)`` in the ruleset's zone (a problem when the checker has none)."""
+        if self.zone is None:
+            self.fail(
+                "condition.zone",
+                "a date of a datetime needs the ruleset's time zone",
+                pos,
+                expected="a ruleset section with a timezone",
+                got="no time zone",
+            )
+        return Call("date", (e,), self.zone or "UTC")
+
+    def _wants(
+        self, raw: _RawCall, i: int, expected: str, types: list[T], hint: str | None = None
+    ) -> T:
+        self.fail(
+            "condition.type",
+            f"{raw.name}()'s argument {i + 1} is {types[i]}",
+            raw_pos(raw.args[i]),
+            expected=expected,
+            got=str(types[i]),
+            suggestion=hint,
+        )
+        return ERROR
+
+    def _day(self, raw: Any, e: Expr) -> Expr:
+        text = e.value if isinstance(e, Value) and isinstance(e.value, str) else ""
+        try:
+            day = _dt.date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            self.type_error(
+                "a date compares with a date",
+                raw_pos(raw),
+                'a quoted ISO 8601 date, "2026-01-01"',
+                repr(text) if text else "text",
+            )
+            return e
+        return Value(day)
 
     def round_call(self, raw: _RawCall) -> tuple[Expr, T]:
         value, t = self.expr(raw.args[0])
@@ -313,10 +448,24 @@ class ExprChecker:
             right, rt = self._instant(raw.right, right), lt
         elif rt.kind == "datetime" and lt.kind == "text":
             left, lt = self._instant(raw.left, left), rt
+        if lt.kind == "date" and rt.kind == "text" and isinstance(right, Value):
+            right, rt = self._day(raw.right, right), lt
+        elif rt.kind == "date" and lt.kind == "text" and isinstance(left, Value):
+            left, lt = self._day(raw.left, left), rt
         if lt.kind in _NUMERIC and rt.kind in _NUMERIC:
             return left, right, ()
-        if lt.kind == rt.kind == "datetime":
+        if lt.kind == rt.kind and lt.kind in ("datetime", "date"):
             return left, right, ()
+        if {lt.kind, rt.kind} == {"date", "datetime"}:
+            self.fail(
+                "condition.type",
+                f"cannot compare date with datetime using {raw.op}",
+                raw_pos(raw.left),
+                expected="two dates: take the datetime's date, date(at)",
+                got=f"{lt} {raw.op} {rt}",
+                suggestion="date(…)",
+            )
+            return Value(False), Value(False), None
         enum = lt if lt.kind == "enum" else rt if rt.kind == "enum" else None
         if enum is not None and {lt.kind, rt.kind} <= {"enum", "text"}:
             other, oraw = (right, raw.right) if enum is lt else (left, raw.left)
@@ -381,4 +530,13 @@ class ExprChecker:
         return Value(dt)
 
 
-__all__ = ["CMP_OPS", "ERROR", "FUNCTIONS", "MAX_NODES", "ROUNDING_MODES", "ExprChecker", "T"]
+__all__ = [
+    "AGGREGATES",
+    "CMP_OPS",
+    "ERROR",
+    "FUNCTIONS",
+    "MAX_NODES",
+    "ROUNDING_MODES",
+    "ExprChecker",
+    "T",
+]

@@ -3,8 +3,8 @@
 Semantics: a test on a field the incident does not have is false (``not`` of it is true);
 ``exists(f)`` asks whether it is present. Ranges say each bound's inclusiveness. A
 ``Comparison`` compares two expressions (``Value``, ``FieldRef``, ``Negate``, ``Arith``,
-``Call``, ``IfElse``); it is false when any field it reads is missing. Nothing here
-evaluates a condition: the engines do.
+``Call``, ``IfElse``, ``Aggregate``); it is false when any field it reads is missing. Nothing
+here evaluates a condition: the engines do.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import attrs
 
 from .._base.location import Location
 
-Scalar: TypeAlias = str | int | Decimal | bool | _dt.datetime
+Scalar: TypeAlias = str | int | Decimal | bool | _dt.datetime | _dt.date
 
 
 @attrs.frozen
@@ -114,8 +114,28 @@ class Arith:
 
 @attrs.frozen
 class Call:
+    """``name(args)``. ``zone``: the ruleset's time zone, for ``date`` of a datetime only."""
+
     name: str
     args: tuple[Expr, ...]
+    zone: str = ""
+
+
+@attrs.frozen
+class Aggregate:
+    """``op(items [, value] [where cond])`` over a field that is a list of items.
+
+    ``op`` in count sum min max any all. Inside ``value`` and ``where`` a name in ``names``
+    (the item's fields) reads the item, and shadows an incident field of that name.
+    ``kind`` is the result's type (a decimal ``sum`` of no items is ``Decimal(0)``).
+    """
+
+    op: str
+    items: str
+    value: Expr | None
+    where: Condition | None
+    names: tuple[str, ...]
+    kind: str = "integer"
 
 
 @attrs.frozen
@@ -135,7 +155,7 @@ class Comparison:
     order: tuple[str, ...] = ()
 
 
-Expr: TypeAlias = Value | FieldRef | Negate | Arith | Call | IfElse
+Expr: TypeAlias = Value | FieldRef | Negate | Arith | Call | IfElse | Aggregate
 Atom: TypeAlias = Compare | InSet | Range | Exists | Matches | Contains | Comparison
 Condition: TypeAlias = Atom | And | Or | Not | Const
 ATOMS = (Compare, InSet, Range, Exists, Matches, Contains, Comparison)
@@ -169,6 +189,11 @@ def expr_fields(e: Expr) -> Iterator[str]:
         yield from fields_of(e.cond)
         yield from expr_fields(e.then)
         yield from expr_fields(e.otherwise)
+    elif isinstance(e, Aggregate):
+        yield e.items
+        inner = list(expr_fields(e.value)) if e.value is not None else []
+        inner += fields_of(e.where) if e.where is not None else ()
+        yield from (n for n in inner if n not in e.names)
 
 
 def has_division(e: Expr | Condition) -> bool:
@@ -181,6 +206,8 @@ def has_division(e: Expr | Condition) -> bool:
         return any(has_division(a) for a in e.args)
     if isinstance(e, IfElse):
         return any(has_division(x) for x in (e.cond, e.then, e.otherwise))
+    if isinstance(e, Aggregate):
+        return any(has_division(x) for x in (e.value, e.where) if x is not None)
     if isinstance(e, Comparison):
         return has_division(e.left) or has_division(e.right)
     if isinstance(e, And | Or):
@@ -253,6 +280,10 @@ def expr_text(e: Expr, level: int = 0) -> str:
         return f"({text})" if mine < level else text
     if isinstance(e, Call):
         return f"{e.name}({', '.join(expr_text(a, -1) for a in e.args)})"
+    if isinstance(e, Aggregate):
+        body = e.items if e.value is None else f"{e.items}, {expr_text(e.value, -1)}"
+        where = "" if e.where is None else f" where {to_text(e.where)}"
+        return f"{e.op}({body}{where})"
     text = f"if {to_text(e.cond)} then {expr_text(e.then, 1)} else {expr_text(e.otherwise, 1)}"
     return text if level < 0 else f"({text})"
 
@@ -267,7 +298,7 @@ def _lit(v: Scalar) -> str:
         return "true" if v else "false"
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, _dt.datetime):
+    if isinstance(v, _dt.date):  # a datetime or a date: ISO 8601
         return f'"{v.isoformat()}"'
     if isinstance(v, Decimal):
         return format(v, "f")  # never exponent notation: 1E-7 does not tokenize

@@ -12,9 +12,10 @@ Grammar (a condition is a boolean expression; docs/ruleset-format.md has the ful
     sum      := product (('+' | '-') product)*
     product  := unary (('*' | '/') unary)*
     unary    := '-' unary | '+' NUMBER | primary
-    primary  := NUMBER | STRING | 'true' | 'false' | FIELD | NAME '(' [or_expr, ...] ')'
+    primary  := NUMBER | STRING | 'true' | 'false' | FIELD | NAME '(' [arg, ...] ')'
               | 'exists' '(' FIELD ')' | '(' or_expr ')'
               | 'if' or_expr 'then' sum 'else' sum
+    arg      := or_expr ['where' or_expr]       # a filter: aggregates over lists only
     literal  := STRING | ['-' | '+'] NUMBER | 'true' | 'false'
 
 Comparisons do not chain (``a < b < c`` is an error). A sign right before a number is part
@@ -46,7 +47,7 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = {
     "and", "or", "not", "in", "exists", "matches", "contains", "true", "false",
-    "if", "then", "else",
+    "if", "then", "else", "where",
 }  # fmt: skip
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
 #: Nesting deeper than this (parentheses, calls, ``not``, unary minus, ``if``) is refused.
@@ -164,6 +165,15 @@ class _RawNeg:
 class _RawCall:
     name: str
     args: tuple[Any, ...]
+    pos: int
+
+
+@attrs.frozen
+class _RawWhere:
+    """``item where filter``: an argument of an aggregate over a list."""
+
+    item: Any
+    cond: Any
     pos: int
 
 
@@ -369,12 +379,19 @@ class _Parser:
         self._deeper(name.pos)
         args: list[Any] = []
         if not self.at(")"):
-            args.append(self.or_())
+            args.append(self.arg())
             while self.accept(","):
-                args.append(self.or_())
+                args.append(self.arg())
         self.expect(")", "',' or ')'")
         self.depth -= 1
         return _RawCall(name.text, tuple(args), name.pos)
+
+    def arg(self) -> Any:
+        item = self.or_()
+        tok = self.tok
+        if self.accept("where"):
+            return _RawWhere(item, self.or_(), tok.pos)
+        return item
 
     def if_(self) -> _RawIf:
         tok = self.take()

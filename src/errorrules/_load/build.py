@@ -28,7 +28,9 @@ from .sections import (
     factors,
     fields,
     history,
+    outputs,
     responsibility,
+    tables,
     timing,
 )
 from .sections.context import Context, get, scalar
@@ -93,7 +95,9 @@ def _layers(
             digest.update(str(f.relative_to(base_name)).encode() + b"\0" + f.read_bytes() + b"\0")
         return digest.copy().hexdigest()
 
-    layers: list[_Layer] = [(sections, files, hashed(files))]
+    # A decision table's CSV file decides as much as the YAML does: the hash covers it.
+    tables_csv = sorted(root.glob("*.csv")) if root.is_dir() else []
+    layers: list[_Layer] = [(sections, files, hashed(files + tables_csv))]
     vdir = root / "versions" if root.is_dir() else None
     if vdir is None or not vdir.is_dir():
         return layers
@@ -144,6 +148,7 @@ def _model(
     later conditions may read (incident fields, history facts, derived facts, severity).
     """
     meta = catalogue.meta(ctx, s.get("ruleset"))
+    ctx.zone = meta.timezone if meta is not None else "UTC"  # date() in conditions reads it
     fields.incident(ctx, s.get("incident"))
     id_field = scalar(get(s.get("incident"), "id_field"), str)
     areas = catalogue.areas(s.get("areas"))
@@ -160,6 +165,9 @@ def _model(
         # allocation rules may read it, error definitions may not.
         ctx.ftypes["severity"] = cond.FieldType("enum", tuple(sev_keys))
         phase2.add("severity")
+    outputs.declare(ctx, s.get("outputs"))  # readable by name from here on
+    tbls = tables.tables(ctx, s.get("tables"), root)
+    outs = outputs.outputs(ctx, s.get("outputs"), tbls, phase2)
     defined = errors.errors(ctx, s.get("errors"), areas, sev_keys)
     errors.phase_check(ctx, s.get("errors"), defined, phase2)
     ladders = history.ladders(ctx, s.get("ladders"), mes_keys)
@@ -167,7 +175,16 @@ def _model(
     role_keys = [r.key for r in roles]
     circumstances = factors.factors(ctx, s.get("factors"), mes_keys, role_keys)
     allocations = responsibility.allocations(ctx, s.get("responsibility"), role_keys)
-    schedule = consequences.consequences(ctx, s.get("consequences"), severity, role_keys, mes_keys)
+    schedule = consequences.consequences(
+        ctx,
+        s.get("consequences"),
+        severity,
+        role_keys,
+        mes_keys,
+        measures,
+        ladders=ladders,
+        factors=circumstances,
+    )
     if meta is None:
         return None
     return RulesetModel(
@@ -194,6 +211,8 @@ def _model(
         root=str(root),
         files=tuple(display(f) for f in files),
         stable_names=_stable_names(root, files),
+        outputs=tuple(outs),
+        tables=tuple(tbls),
     )
 
 

@@ -84,8 +84,15 @@ def read_sections(files: list[Path], problems: list[Problem]) -> dict[str, Node]
 
 
 def check_base(sections: dict[str, Node], anchor: Location, problems: list[Problem]) -> None:
-    """The first version defines every required section, and withdraws nothing."""
+    """The first version defines every required section, and withdraws nothing.
+
+    A ruleset that computes outputs may be computation alone: then only ``ruleset`` and
+    ``incident`` are required (no catalogue, severity, measures, roles or schedule).
+    """
+    computes = "outputs" in sections
     for req in REQUIRED_SECTIONS:
+        if computes and req not in ("ruleset", "incident"):
+            continue
         if req not in sections:
             problems.append(
                 Problem(

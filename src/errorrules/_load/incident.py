@@ -1,7 +1,9 @@
 """Check an incident against its ruleset's incident schema and normalise it into facts.
 
 Every problem is collected; the result is a plain dict whose values have exactly the
-declared types (str, int, Decimal, bool, aware datetime, tuple of str). This is the only
+declared types (str, int, Decimal, bool, aware datetime, tuple of str; a list of items is a
+tuple of dicts of its item fields, absent ones left out). A problem inside an item names it
+by index: ``infringements[1].tier``. This is the only
 door to the engines: the C engine never sees a value that did not pass here.
 """
 
@@ -23,6 +25,8 @@ from .yaml import describe_value
 SAFE_INT = 2**53
 MAX_TEXT = 65_535
 MAX_DIGITS = 28
+#: The most items a list field may hold (of text, or of items).
+MAX_ITEMS = 64
 
 Facts = dict[str, Any]
 
@@ -82,12 +86,19 @@ def check_incident(model: RulesetModel, data: Any, where: str = "<incident>") ->
     return facts
 
 
-def _convert(spec: FieldSpec, value: Any, loc: Location, problems: list[Problem]) -> Any:
-    path = (spec.name,)
+def _convert(
+    spec: FieldSpec,
+    value: Any,
+    loc: Location,
+    problems: list[Problem],
+    path: tuple[str | int, ...] | None = None,
+) -> Any:
+    path = path or (spec.name,)
+    shown = _shown(path)
 
     def bad(expected: str, code: str = "incident.bad_type", msg: str = "wrong type") -> None:
         problems.append(
-            Problem(code, f"{msg} for {spec.name!r}", loc, path, expected, describe_value(value))
+            Problem(code, f"{msg} for {shown!r}", loc, path, expected, describe_value(value))
         )
 
     t = spec.type
@@ -102,7 +113,7 @@ def _convert(spec: FieldSpec, value: Any, loc: Location, problems: list[Problem]
             problems.append(
                 Problem(
                     "incident.bad_value",
-                    f"{value!r} is not a value of {spec.name!r}",
+                    f"{value!r} is not a value of {shown!r}",
                     loc,
                     path,
                     "one of " + ", ".join(keys),
@@ -122,7 +133,7 @@ def _convert(spec: FieldSpec, value: Any, loc: Location, problems: list[Problem]
                 return bad("an integer")
         if abs(value) >= SAFE_INT:
             return bad("an integer within ±2^53", "incident.out_of_range", "out of range")
-        return _bounds(spec, value, loc, problems)
+        return _bounds(spec, value, loc, problems, path)
     if t == "decimal":
         num = _to_decimal(value)
         if num is None:
@@ -133,31 +144,111 @@ def _convert(spec: FieldSpec, value: Any, loc: Location, problems: list[Problem]
                 "incident.out_of_range",
                 "out of range",
             )
-        return _bounds(spec, canonical_decimal(num), loc, problems)
+        return _bounds(spec, canonical_decimal(num), loc, problems, path)
     if t == "datetime":
         dt = _to_datetime(value)
         if dt is None:
             return bad("an ISO 8601 datetime with offset, e.g. 2026-03-02T09:30:00+08:00")
         return dt
+    if t == "list" and spec.items:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            return bad("a list of items (objects)")
+        if len(value) > MAX_ITEMS:
+            return bad(f"at most {MAX_ITEMS} items", "incident.too_long", "list too long")
+        return _items(spec, value, loc, problems)
     if t == "list":
         if isinstance(value, str) or not isinstance(value, list | tuple):
             return bad("a list of text")
         if not all(isinstance(v, str) and len(v) <= MAX_TEXT for v in value):
             return bad("a list of text items")
-        if len(value) > 64:
-            return bad("at most 64 items", "incident.too_long", "list too long")
+        if len(value) > MAX_ITEMS:
+            return bad(f"at most {MAX_ITEMS} items", "incident.too_long", "list too long")
         return tuple(value)
     return bad(t)
 
 
-def _bounds(spec: FieldSpec, num: Any, loc: Location, problems: list[Problem]) -> Any:
+def _shown(path: tuple[str | int, ...]) -> str:
+    """``infringements[1].tier``: a field, or a field of an item."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _items(
+    spec: FieldSpec, value: list[Any] | tuple[Any, ...], loc: Location, problems: list[Problem]
+) -> tuple[dict[str, Any], ...] | None:
+    """Each item checked; every problem of every item is reported, by index."""
+    before = len(problems)
+    out = tuple(_item(spec, i, v, loc, problems) for i, v in enumerate(value))
+    return out if len(problems) == before else None
+
+
+def _item(
+    spec: FieldSpec, i: int, value: Any, loc: Location, problems: list[Problem]
+) -> dict[str, Any]:
+    """One item of a list of items: a mapping of its declared fields, checked each."""
+    path: tuple[str | int, ...] = (spec.name, i)
+    if not isinstance(value, Mapping):
+        problems.append(
+            Problem(
+                "incident.bad_type",
+                f"wrong type for {_shown(path)!r}",
+                loc,
+                path,
+                "an object with the item's fields",
+                describe_value(value),
+            )
+        )
+        return {}
+    fields = {f.name: f for f in spec.items}
+    for key in value:
+        if not isinstance(key, str) or key not in fields:
+            problems.append(
+                Problem(
+                    "incident.unknown_field",
+                    f"unknown item field {key!r} in {_shown(path)!r}",
+                    loc,
+                    (*path, str(key)),
+                    "one of " + ", ".join(fields),
+                    repr(key),
+                    did_you_mean(str(key), fields),
+                )
+            )
+    out: dict[str, Any] = {}
+    for name, f in fields.items():
+        v = value.get(name)
+        if v is None:
+            if f.required:
+                problems.append(
+                    Problem(
+                        "incident.missing_field",
+                        f"required item field {_shown((*path, name))!r} is missing",
+                        loc,
+                        (*path, name),
+                        f"a {f.type} value",
+                        "nothing",
+                    )
+                )
+            continue
+        converted = _convert(f, v, loc, problems, (*path, name))
+        if converted is not None:
+            out[name] = converted
+    return out
+
+
+def _bounds(
+    spec: FieldSpec,
+    num: Any,
+    loc: Location,
+    problems: list[Problem],
+    path: tuple[str | int, ...] = (),
+) -> Any:
+    path = path or (spec.name,)
     if spec.minimum is not None and num < spec.minimum:
         problems.append(
             Problem(
                 "incident.out_of_range",
-                f"{spec.name!r} below its minimum",
+                f"{_shown(path)!r} below its minimum",
                 loc,
-                (spec.name,),
+                path,
                 f">= {spec.minimum}",
                 str(num),
             )
@@ -167,9 +258,9 @@ def _bounds(spec: FieldSpec, num: Any, loc: Location, problems: list[Problem]) -
         problems.append(
             Problem(
                 "incident.out_of_range",
-                f"{spec.name!r} above its maximum",
+                f"{_shown(path)!r} above its maximum",
                 loc,
-                (spec.name,),
+                path,
                 f"<= {spec.maximum}",
                 str(num),
             )

@@ -22,7 +22,7 @@ _KEYED = {
     "consequences": ("severity", "role"),
 }
 #: Mapping sections an overlay merges key by key.
-_MAPPED = ("derived", "history", "areas")
+_MAPPED = ("derived", "history", "areas", "outputs", "tables")
 
 
 def _item_key(item: Node, keys: tuple[str, ...]) -> tuple[Any, ...] | None:

@@ -79,12 +79,92 @@ DEFS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "An enum whose values are in order (< <= > >= compare by it)",
             },
+            "items": _ref("list_items"),
+        },
+        ["type"],
+    ),
+    "list_items": _obj(
+        {
+            "fields": {
+                "type": "object",
+                "additionalProperties": _ref("item_field"),
+                "propertyNames": {"pattern": IDENT},
+                "description": "Each item's fields",
+            },
+            "required": _list(_ref("ident"), description="The fields every item must have"),
+        },
+        ["fields"],
+        description="A list of items (objects) with typed fields, instead of a list of text",
+    ),
+    "item_field": _obj(
+        {
+            "type": {"enum": ["string", "integer", "decimal", "boolean", "datetime", "enum"]},
+            "label": _ref("label"),
+            "description": _TEXT,
+            "values": {
+                "type": "object",
+                "additionalProperties": _ref("label"),
+                "propertyNames": {"pattern": IDENT},
+                "description": "Enum values and their labels",
+            },
+            "max_length": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "minimum": _ref("decimal"),
+            "maximum": _ref("decimal"),
+            "ordered": {"type": "boolean", "description": "An enum whose values are in order"},
         },
         ["type"],
     ),
     "level": _obj(
         {"key": _ref("ident"), "name": _ref("label"), "description": _TEXT}, ["key", "name"]
     ),
+    "measure_param": _obj(
+        {
+            "type": {"enum": ["integer", "decimal", "string", "boolean"]},
+            "required": {"type": "boolean"},
+            "label": _ref("label"),
+            "minimum": _ref("decimal"),
+            "maximum": _ref("decimal"),
+        },
+        ["type"],
+        description="A typed parameter of a measure (months, a share …); required by default",
+    ),
+    "measure": _obj(
+        {
+            "key": _ref("ident"),
+            "name": _ref("label"),
+            "description": _TEXT,
+            "params": {
+                "type": "object",
+                "additionalProperties": _ref("measure_param"),
+                "propertyNames": {"pattern": IDENT},
+            },
+            "tags": _list(_ref("ident")),
+            "combinable": {
+                "type": "boolean",
+                "description": "a schedule entry may offer it in may_combine (并处)",
+            },
+        },
+        ["key", "name"],
+    ),
+    "measure_given": {
+        "anyOf": [
+            _ref("ident"),
+            {
+                "type": "object",
+                "properties": {"measure": _ref("ident")},
+                "required": ["measure"],
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {"type": "integer"},
+                        {"type": "number"},
+                        {"type": "boolean"},
+                    ]
+                },
+            },
+        ],
+        "description": "a measure key, or {measure: key, <param>: value, …}",
+    },
     "severity_rule": _obj(
         {
             "id": _ref("code"),
@@ -162,7 +242,8 @@ DEFS: dict[str, Any] = {
         {
             "severity": _ref("ident"),
             "role": _ref("ident"),
-            "measures": _list(_ref("ident")),
+            "measures": _list(_ref("measure_given")),
+            "may_combine": _list(_ref("measure_given"), minItems=1),
             "range": _obj({"from": _ref("ident"), "to": _ref("ident")}, ["from", "to"]),
             "points": _ref("decimal"),
             "source": _ref("source"),
@@ -172,13 +253,23 @@ DEFS: dict[str, Any] = {
     "window": _obj(
         {
             "rolling_days": {"type": "integer", "minimum": 1, "maximum": 3660},
-            "calendar": {"enum": ["year", "month"]},
+            "calendar": {"enum": ["year", "quarter", "month", "week"]},
             "periods": {"type": "integer", "minimum": 1, "maximum": 120},
-            "period": {"enum": ["year", "month"]},
+            "period": {"enum": ["year", "quarter", "month", "week"]},
+            "cycle": _obj(
+                {
+                    "months": {"type": "integer", "minimum": 1, "maximum": 120},
+                    "from": _ref("ident"),
+                },
+                ["months", "from"],
+                description="the N-month cycle, counted from an incident date field, that "
+                "contains the incident",
+            ),
         },
         [],
         minProperties=1,
-        description="rolling_days: N | calendar: year|month | periods: N with period: year|month",
+        description="rolling_days: N | calendar: P | periods: N with period: P "
+        "(P: year|quarter|month|week) | cycle: {months: N, from: field}",
     ),
     "derived": _obj(
         {
@@ -216,9 +307,13 @@ DEFS: dict[str, Any] = {
                     _obj({"min_severity": _ref("ident")}, ["min_severity"]),
                 ]
             },
+            "sum": {
+                "enum": ["points"],
+                "description": "sum the points the subject bore in the window (instead of count)",
+            },
             "source": _ref("source"),
         },
-        ["window", "count", "source"],
+        ["window", "source"],
     ),
     "tier": _obj(
         {
@@ -310,7 +405,7 @@ SECTIONS: dict[str, Any] = {
         "minProperties": 1,
     },
     "severity": _obj({"levels": _list(_ref("level"), minItems=1)}, ["levels"]),
-    "measures": _obj({"scale": _list(_ref("level"), minItems=1)}, ["scale"]),
+    "measures": _obj({"scale": _list(_ref("measure"), minItems=1)}, ["scale"]),
     "errors": _list(_ref("error")),
     "factors": _list(_ref("factor")),
     "roles": _list(_ref("role"), minItems=1),
@@ -357,7 +452,7 @@ SECTIONS: dict[str, Any] = {
     "assessment": _obj(
         {
             "title": _ref("label"),
-            "period": {"enum": ["month", "quarter", "year"]},
+            "period": {"enum": ["week", "month", "quarter", "year"]},
             "unit_field": _ref("ident"),
             "base": _ref("decimal"),
             "floor": _obj(
@@ -376,6 +471,71 @@ SECTIONS: dict[str, Any] = {
         },
         ["title", "period", "unit_field", "base", "grades", "source"],
     ),
+    "outputs": {
+        "type": "object",
+        "additionalProperties": _obj(
+            {
+                "type": {
+                    "enum": ["integer", "decimal", "text", "boolean", "datetime", "enum", "list"]
+                },
+                "name": _ref("label"),
+                "values": _list(_ref("ident"), minItems=1, description="An enum's values"),
+                "ordered": {"type": "boolean", "description": "An enum whose values are in order"},
+                "value": {
+                    "anyOf": [_ref("condition"), {"type": "number"}, {"type": "boolean"}],
+                    "description": "An expression of the expression language",
+                },
+                "table": _ref("ident"),
+                "output": _ref("ident"),
+                "source": _ref("source"),
+            },
+            ["type", "name", "source"],
+            description="A named value: exactly one of value (an expression) or table",
+        ),
+        "propertyNames": {"pattern": IDENT},
+        "description": "Named, typed values computed from the facts (DMN decisions)",
+    },
+    "tables": {
+        "type": "object",
+        "additionalProperties": _obj(
+            {
+                "name": _ref("label"),
+                "hit": {"type": "string", "minLength": 1, "description": "UNIQUE, FIRST, …"},
+                "inputs": _list(
+                    _obj({"name": _ref("ident"), "expr": _ref("condition")}, ["name"]),
+                    minItems=1,
+                ),
+                "outputs": _list(
+                    _obj(
+                        {
+                            "name": _ref("ident"),
+                            "type": {"enum": ["integer", "decimal", "text", "boolean", "enum"]},
+                            "values": _list({"type": "string", "minLength": 1}, minItems=1),
+                        },
+                        ["name", "type"],
+                    ),
+                    minItems=1,
+                ),
+                "rules": _list(_list({}), description="Rows: input tests, then output values"),
+                "csv": {"type": "string", "pattern": r"^[^/\\]+\.csv$"},
+                "grid": _obj(
+                    {
+                        "rows": _ref("ident"),
+                        "columns": _ref("ident"),
+                        "cells": _list(_list({}), minItems=2),
+                    },
+                    ["rows", "columns", "cells"],
+                    description="Row input × column input → one output; row 1: column tests",
+                ),
+                "default": {"type": "object", "description": "Output values when none matches"},
+                "source": _ref("source"),
+            },
+            ["name", "inputs", "outputs", "source"],
+            description="A decision table: exactly one of rules, csv, grid",
+        ),
+        "propertyNames": {"pattern": IDENT},
+        "description": "Decision tables with DMN hit policies",
+    },
     "withdraw": {
         "type": "object",
         "properties": {

@@ -9,11 +9,13 @@ import datetime as _dt
 import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
 from .._base.location import UNKNOWN, Location
-from .._lang.conditions import Condition, FieldType
+from .._lang.conditions import Condition, Expr, FieldType
+from .._lang.unary import UnaryTest
 
 
 @attrs.frozen
@@ -51,6 +53,9 @@ class FieldSpec:
     maximum: Decimal | None = None
     location: Location = UNKNOWN
     ordered: bool = False
+    #: a ``list`` of items (objects): each item's fields (``required`` per item); empty for
+    #: a list of text
+    items: tuple[FieldSpec, ...] = ()
 
     @property
     def keys(self) -> frozenset[str]:
@@ -64,21 +69,42 @@ class FieldSpec:
 
     @property
     def ftype(self) -> FieldType:
-        return FieldType(self.type, tuple(k for k, _ in self.values), self.ordered)
+        items = tuple((i.name, i.ftype) for i in self.items)
+        return FieldType(self.type, tuple(k for k, _ in self.values), self.ordered, items)
 
     def value_label(self, key: str) -> Label | None:
         return dict(self.values).get(key)
 
 
 @attrs.frozen
+class MeasureParam:
+    """A typed parameter a measure takes (a period in months, a share withheld …)."""
+
+    name: str
+    type: str  # integer | decimal | string | boolean
+    required: bool = True
+    label: Label | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Level:
-    """A step of an ordered scale (severity levels, measures); ``rank`` 0 is the lightest."""
+    """A step of an ordered scale (severity levels, measures); ``rank`` 0 is the lightest.
+
+    Measures may also declare ``params`` (given by the schedule), ``tags`` and whether a
+    schedule entry may offer them to be ``combinable`` (并处).
+    """
 
     key: str
     name: Label
     rank: int
     description: str | None = None
     location: Location = UNKNOWN
+    params: tuple[MeasureParam, ...] = ()
+    tags: tuple[str, ...] = ()
+    combinable: bool = False
 
 
 @attrs.frozen
@@ -197,6 +223,10 @@ class Consequence:
     measures: tuple[str, ...] = ()
     range: tuple[str, str] | None = None
     location: Location = UNKNOWN
+    #: measure key → its parameter values, for the measures that take parameters
+    params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    #: measures the entry offers to be combined with the others (可以并处)
+    may_combine: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -204,17 +234,23 @@ class Window:
     """A history window, evaluated as of the incident's date in the ruleset's time zone.
 
     ``rolling_days``: the N days before; ``calendar``: the same calendar year or month;
-    ``periods`` with ``period``: the current calendar period and the N-1 before it.
+    ``periods`` with ``period``: the current calendar period and the N-1 before it;
+    ``cycle``: the ``months``-long cycle counted from the incident field ``anchor``'s date
+    that contains the incident.
     """
 
-    kind: str  # rolling | calendar | periods
+    kind: str  # rolling | calendar | periods | cycle
     days: int = 0
-    period: str = "year"
+    period: str = "year"  # year | quarter | month | week
     count: int = 1
+    months: int = 0
+    anchor: str | None = None
 
     def describe(self) -> str:
         if self.kind == "rolling":
             return f"{self.days} days"
+        if self.kind == "cycle":
+            return f"the {self.months}-month cycle from {self.anchor}"
         if self.kind == "calendar":
             return f"same calendar {self.period}"
         return f"last {self.count} calendar {self.period}s"
@@ -242,7 +278,7 @@ class Derived:
 
 @attrs.frozen
 class HistoryFact:
-    """How many prior records of the same person (or unit) fall in a window."""
+    """How many prior records of the same person (or unit) fall in a window, or their sum."""
 
     name: str
     subject: str  # person | unit
@@ -252,6 +288,8 @@ class HistoryFact:
     source: str
     arg: str | None = None
     location: Location = UNKNOWN
+    #: ``points``: the fact sums the subject's points in the window instead of counting
+    sum: str | None = None
 
 
 @attrs.frozen
@@ -346,6 +384,74 @@ class AssessmentScheme:
 
 
 @attrs.frozen
+class Output:
+    """A named, typed value computed from the facts: an expression or a decision table's.
+
+    ``reads`` are the facts and outputs it reads; ``phase`` 2 outputs read what exists only
+    after classification (the base severity), so error definitions cannot read them.
+    """
+
+    name: str
+    type: str  # integer decimal text boolean datetime enum list
+    label: Label
+    source: str
+    value: Expr | None = None
+    value_text: str = ""
+    table: str | None = None
+    table_output: str | None = None
+    values: tuple[str, ...] = ()
+    ordered: bool = False
+    reads: tuple[str, ...] = ()
+    phase: int = 1
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class TableInput:
+    name: str
+    expr: Expr
+    text: str
+    type: FieldType
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class TableOutput:
+    """One output column; ``values`` its value order (PRIORITY, OUTPUT ORDER) or enum values."""
+
+    name: str
+    type: str
+    values: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class TableRule:
+    """One row: a unary test per input, a value per output; ``row`` counts from 1."""
+
+    row: int
+    tests: tuple[UnaryTest, ...]
+    outputs: tuple[Any, ...]
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class DecisionTable:
+    """A decision table with a DMN hit policy (``aggregation`` for COLLECT SUM … COUNT)."""
+
+    name: str
+    label: Label
+    hit: str  # UNIQUE ANY FIRST PRIORITY "RULE ORDER" "OUTPUT ORDER" COLLECT
+    inputs: tuple[TableInput, ...]
+    outputs: tuple[TableOutput, ...]
+    rules: tuple[TableRule, ...]
+    source: str = ""
+    aggregation: str | None = None  # SUM MIN MAX COUNT
+    default: tuple[Any, ...] | None = None
+    reads: tuple[str, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class RulesetMeta:
     id: str
     version: str
@@ -385,6 +491,8 @@ class RulesetModel:
     #: display name (cwd-relative, for error messages) → stable name (``<folder>/<file>``)
     #: used in traces, so a decision's JSON does not depend on the working directory.
     stable_names: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[Output, ...] = ()  # in evaluation (dependency) order
+    tables: tuple[DecisionTable, ...] = ()
 
     def cite(self, loc: Location) -> str:
         """``file:line`` of a rule as decisions cite it."""

@@ -36,6 +36,7 @@ EXPECT_KEYS = (
     "ladders",
     "limitation",
     "derived",
+    "outputs",
 )
 SCENARIO_KEYS = (
     "name",
@@ -272,6 +273,7 @@ def _actual(d: Decision) -> dict[str, Any]:
         "ladders": data["ladders"],
         "limitation": data["limitation"] is not None,
         "derived": data["derived"],
+        "outputs": data.get("outputs", {}),
     }
 
 

@@ -4,10 +4,11 @@ Each test runs in C when that is exact, on a property ``f0``, ``f1``… of the f
 ruleset's own field names, whose dots durable would read as paths; names are checked for
 hash collisions, since durable tells properties apart by hash alone). The rest (``matches``,
 tests whose literals do not fit the encodings, tests of the wrong type, tests on fields the
-incident schema does not declare) is *precomputed*: evaluated in Python with the ``python``
-engine's own ``compile_condition`` and sent as a boolean property ``p0``, ``p1``…. Every
-``Comparison`` (arithmetic, functions, two fields, an ordered enum) is precomputed: durable
-compares doubles, which cannot hold every decimal exactly. A rule too
+incident schema does not declare, any test of a list of items) is *precomputed*: evaluated
+in Python with the ``python`` engine's own ``compile_condition`` and sent as a boolean
+property ``p0``, ``p1``…. Every ``Comparison`` (arithmetic, functions, dates, aggregates, two
+fields, an ordered enum) is precomputed: durable compares doubles, which cannot hold every
+decimal exactly. A rule too
 big for one shard has its costliest branch precomputed until it fits.
 """
 
@@ -61,7 +62,12 @@ class _Translator:
     """Names the properties, decides which tests C runs, and writes each rule for C."""
 
     def __init__(self, compiled: CompiledRuleset) -> None:
-        self.types = {name: spec.type for name, spec in compiled.model.field_map.items()}
+        # A list of items has no encoding: durable never sees it, only precomputed tests
+        # (aggregates, exists) read it, in Python.
+        self.types = {
+            name: "items" if spec.items else spec.type
+            for name, spec in compiled.model.field_map.items()
+        }
         self.fields: dict[str, _Field] = {}
         self.precomputed: dict[str, _Precomputed] = {}
         self.taken: set[int] = {fnv1a32(n) for n in _RESERVED}

@@ -1,7 +1,7 @@
 """The ruleset's own record and its vocabularies: meta, duty areas, the two scales.
 
 These sections declare the keys every later section refers to (areas, severity levels,
-measures), so they are built first.
+measures, with a measure's typed parameters and tags), so they are built first.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import datetime as _dt
 import zoneinfo
 
 from ..._base.suggest import did_you_mean
-from ..._model.ruleset import Label, Level, RulesetMeta, SourceRef
+from ..._model.ruleset import Label, Level, MeasureParam, RulesetMeta, SourceRef
 from ..yaml import Node
-from .context import Context, get, items, label, scalar
+from .context import Context, decimal, get, items, label, scalar
 
 
 def meta(ctx: Context, node: Node | None) -> RulesetMeta | None:
@@ -101,6 +101,32 @@ def scale(ctx: Context, node: Node | None, key: str, section: str) -> list[Level
                 len(out),
                 scalar(get(item, "description"), str),
                 item.loc,
+                *(_attributes(item) if section == "measures" else ()),
             )
         )
     return out
+
+
+def _attributes(item: Node) -> tuple[tuple[MeasureParam, ...], tuple[str, ...], bool]:
+    """A measure's typed parameters, tags and whether it may be offered in combination."""
+    pnode = get(item, "params")
+    params = []
+    if pnode is not None and pnode.kind == "map":
+        for name, spec in pnode.value.items():
+            typ = scalar(get(spec, "type"), str)
+            if typ is None:
+                continue
+            lnode = get(spec, "label")
+            params.append(
+                MeasureParam(
+                    name,
+                    typ,
+                    scalar(get(spec, "required"), bool, True),
+                    label(lnode) if lnode is not None else None,
+                    decimal(get(spec, "minimum")),
+                    decimal(get(spec, "maximum")),
+                    pnode.keys.get(name, spec.loc),
+                )
+            )
+    tags = tuple(t for n in items(get(item, "tags")) if (t := scalar(n, str)) is not None)
+    return tuple(params), tags, scalar(get(item, "combinable"), bool, False)

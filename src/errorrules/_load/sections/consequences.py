@@ -8,10 +8,12 @@ of them) and the points. The schedule must be complete (every pair reachable) an
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 
-from ..._model.ruleset import Combination, Consequence, Level
+from ..._model.ruleset import Combination, Consequence, Factor, Ladder, Level
 from ..yaml import Node
 from .context import Context, KeyPath, decimal, get, items, scalar
+from .measures import Given, unparameterised
 
 
 def consequences(
@@ -20,15 +22,20 @@ def consequences(
     severity: list[Level],
     role_keys: list[str],
     mes_keys: list[str],
+    measures: list[Level] | None = None,
+    ladders: Sequence[Ladder] = (),
+    factors: Sequence[Factor] = (),
 ) -> list[Consequence]:
-    """The schedule's entries, one per severity × role pair, checked whole."""
+    """The schedule's entries, one per severity × role pair, checked whole (with
+    ``measures``, the parameters they give and those that ``ladders`` and ``factors`` add)."""
     sev_keys = [lv.key for lv in severity]
+    scale = {m.key: m for m in measures} if measures is not None else dict.fromkeys(mes_keys)
     out: list[Consequence] = []
     seen: dict[tuple[str, str], Node] = {}
     rank = {m: i for i, m in enumerate(mes_keys)}
     for i, item in enumerate(items(node)):
         path: KeyPath = ("consequences", i)
-        entry = _entry(ctx, item, path, sev_keys, role_keys, mes_keys, rank)
+        entry = _entry(ctx, item, path, sev_keys, role_keys, scale, rank)
         if entry is None:
             continue
         pair = (entry.severity, entry.role)
@@ -43,6 +50,8 @@ def consequences(
             continue
         seen[pair] = item
         out.append(entry)
+    if measures is not None:
+        unparameterised(ctx, measures, out, list(ladders), list(factors))
     if node is None:
         return out
     _complete(ctx, node, sev_keys, role_keys, seen)
@@ -56,22 +65,24 @@ def _entry(
     path: KeyPath,
     sev_keys: list[str],
     role_keys: list[str],
-    mes_keys: list[str],
+    scale: Mapping[str, Level | None],
     rank: dict[str, int],
 ) -> Consequence | None:
-    """One entry: its pair, measures or range (lighter to heavier), non-negative points."""
+    """One entry: its pair, measures (with their parameters) or range (lighter to heavier),
+    the measures it offers to combine, non-negative points."""
+    mes_keys = list(scale)
     sev = ctx.ref(get(item, "severity"), sev_keys, "severity level", (*path, "severity"))
     role = ctx.ref(get(item, "role"), role_keys, "role", (*path, "role"))
-    measures = tuple(
-        r
-        for j, m in enumerate(items(get(item, "measures")))
-        if (r := ctx.ref(m, mes_keys, "measure", (*path, "measures", j)))
-    )
+    given = Given(ctx, scale)
+    measures = given.all(get(item, "measures"), (*path, "measures"))
+    offered = given.all(get(item, "may_combine"), (*path, "may_combine"), combining=True)
     rng = None
     rnode = get(item, "range")
     if rnode is not None:
         lo = ctx.ref(get(rnode, "from"), mes_keys, "measure", (*path, "range", "from"))
         hi = ctx.ref(get(rnode, "to"), mes_keys, "measure", (*path, "range", "to"))
+        for end, key in (("from", lo), ("to", hi)):
+            given.bare(key, get(rnode, end) or rnode, (*path, "range", end), "a range's end")
         if lo and hi:
             if rank[lo] > rank[hi]:
                 ctx.fail(
@@ -96,7 +107,15 @@ def _entry(
     if sev is None or role is None or points is None:
         return None
     return Consequence(
-        sev, role, points, scalar(get(item, "source"), str, ""), measures, rng, item.loc
+        sev,
+        role,
+        points,
+        scalar(get(item, "source"), str, ""),
+        measures,
+        rng,
+        item.loc,
+        given.values,
+        offered,
     )
 
 

@@ -77,6 +77,7 @@ class Context:
     problems: list[Problem]
     fields: dict[str, FieldSpec] = attrs.field(factory=dict)
     ftypes: dict[str, cond.FieldType] = attrs.field(factory=dict)
+    zone: str | None = None  # the ruleset's time zone, which date() of a datetime reads
 
     def fail(
         self,
@@ -123,7 +124,7 @@ class Context:
             start = Location(loc.file, loc.line, loc.col + 1)
         else:
             start = loc
-        parsed, found = cond.parse(text, self.ftypes, start, path)
+        parsed, found = cond.parse(text, self.ftypes, start, path, self.zone)
         self.problems += found
         return parsed, text
 

@@ -1,14 +1,20 @@
 """The ``incident`` section: the incident schema every condition and reference is read against.
 
 Building it fills :attr:`Context.fields` and :attr:`Context.ftypes`, so it runs before any
-section that names a field.
+section that names a field. A ``list`` field is a list of text, or, with ``items:``, a list
+of items whose ``fields`` are typed like incident fields (no lists inside) and whose
+``required`` names the fields every item must have.
 """
 
 from __future__ import annotations
 
+import attrs
+
+from ..._base.suggest import did_you_mean
 from ..._model.ruleset import FieldSpec, Label
 from ..yaml import Node
 from .context import Context, KeyPath, decimal, get, label, scalar
+from .context import items as items_of
 
 #: durable-rules refuses more than 252 fields per message; we keep headroom for derived ones.
 MAX_FIELDS = 200
@@ -47,15 +53,18 @@ def incident(ctx: Context, node: Node | None) -> None:
             )
 
 
-def _field(ctx: Context, name: str, spec: Node, fnode: Node) -> FieldSpec | None:
+def _field(
+    ctx: Context, name: str, spec: Node, fnode: Node, path: KeyPath | None = None
+) -> FieldSpec | None:
     """One field; its keys must suit its type (values for enums, bounds for numbers)."""
-    path: KeyPath = ("incident", "fields", name)
+    path = path or ("incident", "fields", name)
     typ = scalar(get(spec, "type"), str)
     if typ is None:
         return None
     values = _values(ctx, spec, typ, path)
+    items = _items(ctx, spec, typ, path)
     person = bool(scalar(get(spec, "person"), bool, False))
-    if person and typ not in ("string", "list"):
+    if person and (typ not in ("string", "list") or items):
         ctx.fail(
             "ruleset.bad_value",
             "a person field is a string or a list",
@@ -74,7 +83,7 @@ def _field(ctx: Context, name: str, spec: Node, fnode: Node) -> FieldSpec | None
                 "type integer or decimal",
                 f"type {typ}",
             )
-    if get(spec, "max_length") is not None and typ not in ("string", "list"):
+    if get(spec, "max_length") is not None and (typ not in ("string", "list") or items):
         ctx.fail(
             "ruleset.bad_key",
             "max_length applies to text only",
@@ -107,7 +116,61 @@ def _field(ctx: Context, name: str, spec: Node, fnode: Node) -> FieldSpec | None
         maximum=decimal(get(spec, "maximum")),
         location=fnode.keys.get(name, spec.loc),
         ordered=ordered and typ == "enum",
+        items=items,
     )
+
+
+def _items(ctx: Context, spec: Node, typ: str, path: KeyPath) -> tuple[FieldSpec, ...]:
+    """A list of items' fields, each ``required`` when the item's ``required`` names it."""
+    node = get(spec, "items")
+    if node is None:
+        return ()
+    if typ != "list":
+        ctx.fail(
+            "ruleset.bad_key",
+            "items applies to list fields only",
+            spec.keys.get("items", spec.loc),
+            (*path, "items"),
+            "type list",
+            f"type {typ}",
+        )
+        return ()
+    fnode = get(node, "fields")
+    if fnode is None or fnode.kind != "map":
+        return ()
+    out: dict[str, FieldSpec] = {}
+    for iname, ispec in fnode.value.items():
+        ipath: KeyPath = (*path, "items", "fields", iname)
+        if scalar(get(ispec, "type"), str) == "list":
+            ctx.fail(
+                "ruleset.bad_value",
+                "an item's field cannot be a list",
+                get(ispec, "type") or ispec,
+                (*ipath, "type"),
+                "string, integer, decimal, boolean, datetime or enum",
+                "list",
+            )
+            continue
+        fs = _field(ctx, iname, ispec, fnode, ipath)
+        if fs is not None:
+            out[iname] = fs
+    for i, rnode in enumerate(items_of(get(node, "required"))):
+        key = scalar(rnode, str)
+        if key is None:
+            continue
+        if key not in out:
+            ctx.fail(
+                "ruleset.undefined",
+                f"required item field {key!r} is not one of the item's fields",
+                rnode,
+                (*path, "items", "required", i),
+                "one of " + (", ".join(out) or "(none declared)"),
+                repr(key),
+                did_you_mean(key, out),
+            )
+        else:
+            out[key] = attrs.evolve(out[key], required=True)
+    return tuple(out.values())
 
 
 def _values(ctx: Context, spec: Node, typ: str, path: KeyPath) -> tuple[tuple[str, Label], ...]:

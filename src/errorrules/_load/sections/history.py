@@ -1,7 +1,8 @@
 """Counting the past: windows, the ``history`` facts, and the escalation ``ladders``.
 
-A history fact counts a person's or unit's earlier records in a window and becomes an
-integer field conditions may read; a ladder adds measures when a measure recurs in a window.
+A history fact counts a person's or unit's earlier records in a window (or sums their
+points) and becomes an integer (or decimal) field conditions may read; a ladder adds
+measures when a measure recurs in a window.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from ..yaml import Node
 from .context import Context, KeyPath, decimal, get, items, label, scalar
 
 
-def window(ctx: Context, node: Node | None, path: KeyPath) -> Window | None:
-    """A rolling, calendar or periods window; exactly one shape."""
+def window(ctx: Context, node: Node | None, path: KeyPath, cycle: bool = True) -> Window | None:
+    """A rolling, calendar, periods or cycle window; exactly one shape."""
     if node is None or node.kind != "map":
         return None
     keys = set(node.value)
@@ -27,15 +28,51 @@ def window(ctx: Context, node: Node | None, path: KeyPath) -> Window | None:
         return Window("calendar", period=cal)
     if keys == {"periods", "period"} and periods and period:
         return Window("periods", period=period, count=periods)
+    if keys == {"cycle"} and cycle:
+        return _cycle(ctx, get(node, "cycle"), (*path, "cycle"))
+    if keys == {"cycle"}:
+        ctx.fail(
+            "ruleset.bad_value",
+            "a ladder counts every person's records, so its window cannot be a cycle "
+            "anchored on one incident field",
+            node.keys["cycle"],
+            (*path, "cycle"),
+            "{rolling_days: N}, {calendar: …} or {periods: N, period: …}",
+            "cycle",
+        )
+        return None
     ctx.fail(
         "ruleset.bad_value",
-        "a window is one of three kinds",
+        "a window is one of four kinds",
         node,
         path,
-        "{rolling_days: N} or {calendar: year|month} or {periods: N, period: year|month}",
+        "{rolling_days: N} or {calendar: P} or {periods: N, period: P} "
+        "(P: year|quarter|month|week) or {cycle: {months: N, from: <date field>}}",
         ", ".join(sorted(keys)),
     )
     return None
+
+
+def _cycle(ctx: Context, node: Node | None, path: KeyPath) -> Window | None:
+    """``{months: N, from: field}``: the N-month cycle from a per-incident date."""
+    months = scalar(get(node, "months"), int)
+    fnode = get(node, "from")
+    anchor = ctx.ref(fnode, ctx.fields, "incident field", (*path, "from"))
+    if anchor is not None and fnode is not None:
+        ftype = ctx.fields[anchor].type
+        if ftype not in ("datetime", "date"):
+            ctx.fail(
+                "ruleset.bad_value",
+                f"a cycle is counted from a date; {anchor!r} is a {ftype} field",
+                fnode,
+                (*path, "from"),
+                "a datetime (or date) field",
+                f"{ftype} field",
+            )
+            anchor = None
+    if not months or anchor is None:
+        return None
+    return Window("cycle", months=months, anchor=anchor)
 
 
 def history(
@@ -59,10 +96,13 @@ def history(
         )
     out = []
     for name, spec in node.value.items():
+        taken = name in ctx.ftypes
         fact = _fact(ctx, node, name, spec, sev_keys, mes_keys)
         if fact is not None:
-            ctx.ftypes[name] = cond.FieldType("integer")
             out.append(fact)
+        if not taken:  # declared even when broken, so conditions do not report it twice
+            summing = get(spec, "sum") is not None and get(spec, "count") is None
+            ctx.ftypes[name] = cond.FieldType("decimal" if summing else "integer")
     return out
 
 
@@ -93,7 +133,17 @@ def _fact(
     subject = "person" if pnode is not None else "unit"
     field = ctx.ref(pnode or unode, ctx.fields, "incident field", (*path, subject))
     win = window(ctx, get(spec, "window"), (*path, "window"))
-    cnode = get(spec, "count")
+    cnode, snode = get(spec, "count"), get(spec, "sum")
+    if (cnode is None) == (snode is None):
+        ctx.fail(
+            "ruleset.bad_value",
+            "a history fact counts records or sums their points",
+            spec,
+            path,
+            "exactly one of 'count' or 'sum'",
+            "both" if cnode is not None else "neither",
+        )
+        return None
     count, arg = "errors", None
     if cnode is not None and cnode.kind == "scalar":
         count = str(cnode.value)
@@ -120,6 +170,7 @@ def _fact(
         scalar(get(spec, "source"), str, ""),
         arg,
         node.keys.get(name, spec.loc),
+        scalar(snode, str),
     )
 
 
@@ -131,7 +182,7 @@ def ladders(ctx: Context, node: Node | None, mes_keys: list[str]) -> list[Ladder
     for i, item in enumerate(nodes):
         path: KeyPath = ("ladders", i)
         measure = ctx.ref(get(item, "measure"), mes_keys, "measure", (*path, "measure"))
-        win = window(ctx, get(item, "window"), (*path, "window"))
+        win = window(ctx, get(item, "window"), (*path, "window"), cycle=False)
         tiers = _tiers(ctx, item, mes_keys, path)
         lid = scalar(get(item, "id"), str)
         if lid is None or measure is None or win is None:
