@@ -14,6 +14,8 @@ What is measured (see docs/performance.md for the method and the latest numbers)
 4. a hand-written Python function for party-office's table: the limit.
 5. scaling over synthetic catalogues of 50, 200 and 1,000 error definitions.
 6. memory of the python engine after 100,000 and 1,000,000 decisions.
+7. decision tables (``benchmarks/tables.py``): a 1,000-row UNIQUE and COLLECT SUM table by
+   errorrules and by zen-engine on the same inputs, and 100/250/500 outputs in a chain.
 
 Every section runs in its own child process (``--worker``), with a timeout: durable-rules
 can hang or crash the interpreter on some catalogues (durable-rules-notes.md), and a fresh
@@ -69,6 +71,21 @@ TARGETS = {
         2.0,
     ),
     "memory_1m_vs_100k": ("memory after 1,000,000 decisions ÷ after 100,000", "~", 1.0),
+    "table_unique_vs_zen": (
+        "1,000-row UNIQUE table: errorrules decide() ÷ zen-engine throughput",
+        ">=",
+        1.0,
+    ),
+    "table_sum_vs_zen": (
+        "1,000-row COLLECT SUM table: errorrules decide() ÷ zen-engine throughput",
+        ">=",
+        1.0,
+    ),
+    "chain_500_vs_100": (
+        "500 chained outputs: decide time ÷ at 100 (linear ≈ 5)",
+        "<=",
+        6.0,
+    ),
 }
 
 
@@ -728,7 +745,15 @@ def w_profile(p: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(target)
 
 
+def w_tables(p: dict[str, Any]) -> dict[str, Any]:
+    import tables
+
+    res: dict[str, Any] = tables.run(p)
+    return res
+
+
 WORKERS = {
+    "tables": w_tables,
     "scale_inproc": w_scale_inproc,
     "profile": w_profile,
     "python": w_python,
@@ -1041,6 +1066,14 @@ def main() -> int:
             2400 * slow + 120,
         )
 
+        print("decision tables and output chains:", flush=True)
+        R["tables"] = step(
+            "1,000-row tables (errorrules, zen-engine), 100/250/500 chained outputs",
+            "tables",
+            {"quick": quick},
+            900 * slow + 60,
+        )
+
         R["ratios"] = ratios(R)
         # profile every missed target
         missed = [k for k, r in R["ratios"].items() if r.get("met") is False]
@@ -1214,6 +1247,26 @@ def ratios(R: dict[str, Any]) -> dict[str, dict[str, Any]]:
             None,
             status(R.get("memory")) or "1,000,000 decisions only in the full run",
         )
+    tab = R.get("tables") or {}
+    for key, part in (("table_unique_vs_zen", "unique"), ("table_sum_vs_zen", "sum")):
+        ratio = _get(tab, part, "decide_vs_zen")
+        agree = _get(tab, part, "verify")
+        put(
+            key,
+            ratio,
+            status(tab) or "missing",
+            f" (bare table evaluator ÷ zen: {_get(tab, part, 'table_vs_zen') or 0:.2f}; "
+            f"agree on {agree['agree']:,}/{agree['of']:,} inputs)"
+            if agree
+            else "",
+        )
+    chain = _get(tab, "chain") or {}
+    put(
+        "chain_500_vs_100",
+        chain.get("decide_growth"),
+        status(tab) or "missing",
+        f" (load time ÷ at 100: {chain.get('load_growth') or 0:.2f})",
+    )
     return out
 
 
@@ -1401,7 +1454,20 @@ def render_table(R: dict[str, Any]) -> str:
             "\n\nMemory, python engine (fresh process, pool of "
             f"{mem['pool']:,} incidents cycled)\n" + _table(mhead, mrows)
         )
-    return text
+    return text + _tables_text(R)
+
+
+def _tables_text(R: dict[str, Any]) -> str:
+    """benchmarks/tables.py's part of the results, or why it is missing."""
+    tab = R.get("tables")
+    if tab is None:
+        return ""
+    head = "\n\nDecision tables (same table and inputs for each contender) and chained outputs\n"
+    if status(tab):
+        return head + f"not measured: {status(tab)}"
+    import tables
+
+    return head + tables.render(tab)
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
