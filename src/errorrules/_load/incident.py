@@ -94,11 +94,12 @@ def _convert(
     path: tuple[str | int, ...] | None = None,
 ) -> Any:
     path = path or (spec.name,)
-    shown = _shown(path)
 
+    # The display path is built only when a problem is reported: this runs for every field of
+    # every incident, and valid incidents are the common case.
     def bad(expected: str, code: str = "incident.bad_type", msg: str = "wrong type") -> None:
         problems.append(
-            Problem(code, f"{msg} for {shown!r}", loc, path, expected, describe_value(value))
+            Problem(code, f"{msg} for {_shown(path)!r}", loc, path, expected, describe_value(value))
         )
 
     t = spec.type
@@ -113,7 +114,7 @@ def _convert(
             problems.append(
                 Problem(
                     "incident.bad_value",
-                    f"{value!r} is not a value of {shown!r}",
+                    f"{value!r} is not a value of {_shown(path)!r}",
                     loc,
                     path,
                     "one of " + ", ".join(keys),
