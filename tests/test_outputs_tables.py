@@ -327,6 +327,41 @@ tables:
     assert 'kind = "b", flag = false' in found[0].message
 
 
+def test_complete_false_allows_gaps_of_single_hit_tables_only(tmp_path: Path) -> None:
+    rows = "      - ['[1..10]', 1]"
+    assert [p.code for p in problems(tmp_path / "g", table_yaml("FIRST", rows))] == ["table.gap"]
+    folder = ruleset(tmp_path / "ok", table_yaml("FIRST", rows, extra="    complete: false"))
+    for engine in ENGINES:  # no rule matches: nothing (DMN's null), not an error
+        assert decide(folder, engine, x=50)["outputs"]["out"] is None
+        assert decide(folder, engine, x=5)["outputs"]["out"] == 1
+    for name, body in {
+        "list": table_yaml("RULE ORDER", rows, extra="    complete: false"),
+        "default": table_yaml("FIRST", rows, extra="    default: {v: 0}\n    complete: false"),
+    }.items():
+        (found,) = problems(tmp_path / name, body)
+        assert found.code == "ruleset.bad_value"
+        assert found.path == ("tables", "tb", "complete")
+        assert "single-hit table without a default" in found.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_priority_orders_by_the_outputs_with_values(tmp_path: Path, engine: str) -> None:
+    # DMN: an output without output values does not order; ties keep rule order
+    outs = "[{name: v, type: text, values: [high, low]}, {name: w, type: text}]"
+    rows = """      - ['[1..10]', low, a]
+      - ['[5..20]', high, b]
+      - ['[5..20]', high, c]
+      - ['-', low, d]"""
+    body = table_yaml("PRIORITY", rows, outs).replace(
+        "type: integer\n    name", "type: text\n    output: w\n    name"
+    )
+    assert decide(ruleset(tmp_path / "p", body), engine, x=7)["outputs"]["out"] == "b"
+    assert decide(ruleset(tmp_path / "p", body), engine, x=2)["outputs"]["out"] == "a"
+    none = table_yaml("PRIORITY", rows, "[{name: v, type: text}, {name: w, type: text}]")
+    (found,) = [p for p in problems(tmp_path / "n", none) if p.code == "ruleset.missing_key"]
+    assert "give an output its values" in found.message
+
+
 def test_csv_problems_are_located_at_row_and_column(tmp_path: Path) -> None:
     body = """
 outputs:

@@ -528,6 +528,11 @@ SECTIONS: dict[str, Any] = {
                     description="Row input × column input → one output; row 1: column tests",
                 ),
                 "default": {"type": "object", "description": "Output values when none matches"},
+                "complete": {
+                    "type": "boolean",
+                    "description": "false: input combinations no rule covers give nothing"
+                    " (no table.gap); single-hit tables without a default only",
+                },
                 "source": _ref("source"),
             },
             ["name", "inputs", "outputs", "source"],

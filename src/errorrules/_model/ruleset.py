@@ -449,6 +449,9 @@ class DecisionTable:
     default: tuple[Any, ...] | None = None
     reads: tuple[str, ...] = ()
     location: Location = UNKNOWN
+    #: False (``complete: false``): input combinations no rule covers give nothing, and
+    #: ``check`` does not look for them (DMN imports; a hand-written table stays checked)
+    complete: bool = True
 
 
 @attrs.frozen

@@ -184,12 +184,9 @@ def _transpose(columns: dict[str, Any]) -> Any:
 
 
 def _outputs(decision: Any) -> dict[str, Any]:
-    values = getattr(decision, "outputs", None)
-    if values is None:
-        values = decision.to_dict().get("outputs", {})
-    if isinstance(values, Mapping):
-        return dict(values)
-    return {getattr(v, "name", ""): getattr(v, "value", None) for v in values}
+    """The decision's outputs by name: ``Decision.outputs`` is (name, value) pairs or None."""
+    values = decision.outputs
+    return {} if values is None else dict(values)
 
 
 def same(expected: Any, got: Any) -> bool:

@@ -4,7 +4,9 @@ Input data become incident fields (a structured input's components become one fi
 ``Loan.amount`` → ``Loan_amount``); each decision becomes a named output (a literal
 expression its ``value``, a decision table its ``table``; a table with several outputs gives
 one output per column, ``Decision_column``). Names become ASCII identifiers; the DMN name is
-kept as the label. What has no faithful translation is a located problem and is left out.
+kept as the label. A single-hit table without a default is written ``complete: false`` (DMN:
+no match is null); an output's value order is its ``outputValues`` or its type's
+``allowedValues``. What has no faithful translation is a located problem and is left out.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ _HITS = {
     "COLLECT SUM", "COLLECT MIN", "COLLECT MAX", "COLLECT COUNT",
 }  # fmt: skip
 _LISTS = {"RULE ORDER", "OUTPUT ORDER", "COLLECT"}
+_SINGLE = {"UNIQUE", "ANY", "FIRST", "PRIORITY"}
+#: Hit policies whose result is a list (or a count): the tables section takes no default.
+_NO_DEFAULT = {*_LISTS, "COLLECT COUNT"}
 
 
 @attrs.frozen
@@ -73,6 +78,7 @@ class _Translator:
         self.items = {i.name: i for i in model.items}
         self.fields: dict[str, str] = {}
         self.field_specs: dict[str, Any] = {}
+        self.output_specs: dict[str, Any] = {}
         self.outputs: dict[str, str | dict[str, str]] = {}
         self.bkms: dict[str, tuple[list[str], feel.Node]] = {}
         self.table_names: set[str] = set()
@@ -125,7 +131,31 @@ class _Translator:
 
     def expr(self, text: str, extra: list[str] = ()) -> str:  # type: ignore[assignment]
         node = feel.fold(feel.parse(text, [*self.names(), *extra]))
+        self.no_text_plus(node)
         return feel.Emitter(self.field, self.bkms).emit(node)
+
+    def no_text_plus(self, node: feel.Node) -> None:
+        """FEEL's ``+`` on texts concatenates; the language's ``+`` takes numbers only."""
+        if node[0] == "bin" and node[1] == "+" and any(self.is_text(n) for n in node[2:]):
+            raise feel.FeelError(
+                "FEEL + on texts (concatenation) has no counterpart in the expression language"
+            )
+        children = node[2] if node[0] == "call" else node[1:]
+        for child in children:
+            if isinstance(child, tuple) and child and isinstance(child[0], str):
+                self.no_text_plus(child)
+
+    def is_text(self, node: feel.Node) -> bool:
+        if node[0] == "str":
+            return True
+        if node[0] != "name":
+            return False
+        try:
+            name = self.field(node[1])
+        except feel.FeelError:
+            return False
+        spec = self.field_specs.get(name) or self.output_specs.get(name) or {}
+        return spec.get("type") in ("string", "text")
 
     def bkm(self, bkm: Bkm) -> None:
         if not isinstance(bkm.body, Literal):
@@ -143,6 +173,7 @@ class _Translator:
     def decisions(self) -> tuple[dict[str, Any], dict[str, Any]]:
         outputs: dict[str, Any] = {}
         tables: dict[str, Any] = {}
+        self.output_specs = outputs
         for dec in _ordered(self.model.decisions):
             try:
                 if isinstance(dec.expression, Literal):
@@ -188,8 +219,9 @@ class _Translator:
             ref = out.type_ref if (many or out.type_ref) else dec.type_ref
             col: dict[str, Any] = {"name": ident(col_name, set()), "type": self.output_type(
                 ref or dec.type_ref, f"output {col_name!r}", element=True)}  # fmt: skip
-            if out.values and col["type"] == "text":
-                col["values"] = [_plain(feel.fold(feel.parse(v, []))) for v in _split(out.values)]
+            values = out.values or self.allowed(ref, dec, out.name if many else None)
+            if values and col["type"] == "text":
+                col["values"] = [_plain(feel.fold(feel.parse(v, []))) for v in _split(values)]
             cols.append(col)
             names[out.name] = col["name"]
         rules = []
@@ -210,7 +242,14 @@ class _Translator:
         if any(d is not None for d in defaults.values()):
             if None in defaults.values():
                 raise feel.FeelError("a default for some outputs of a table but not all")
-            spec["default"] = {k: self.out_cell(d or "") for k, d in defaults.items()}
+            if table.hit in _NO_DEFAULT:
+                self.fail(table.line, f"decision {dec.name!r}: the default output entries of a"
+                          f" {table.hit} table are not imported (it gives a list: empty when"
+                          " nothing matches)", (dec.name,))  # fmt: skip
+            else:
+                spec["default"] = {k: self.out_cell(d or "") for k, d in defaults.items()}
+        if table.hit in _SINGLE and "default" not in spec:
+            spec["complete"] = False  # DMN: no rule matches → null
         tables[tname] = spec
         result: dict[str, str] = {}
         for out, col in zip(table.outputs, cols, strict=True):
@@ -225,6 +264,22 @@ class _Translator:
             outputs[oname] = entry
             result[out.name] = oname
         self.outputs[dec.name] = result if many else result[table.outputs[0].name]
+
+    def allowed(self, type_ref: str | None, dec: Decision, component: str | None) -> str | None:
+        """The allowed values of an output's item definition (of its component, for a table
+        of several outputs: the decision's type's component of that name)."""
+        item = self.items.get((dec.type_ref if component else type_ref) or "")
+        for _ in range(16):
+            if item is None:
+                return None
+            if component is not None:
+                found = [c for c in item.components if c.name == component]
+                item, component = (found[0] if found else None), None
+                continue
+            if item.allowed is not None:
+                return item.allowed
+            item = self.items.get(item.type_ref or "")
+        return None
 
     def out_cell(self, text: str) -> str:
         """An output entry: a constant (the tables section's output cells are values)."""

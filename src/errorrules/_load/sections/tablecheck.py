@@ -9,7 +9,8 @@ one by one over those values, keeping only the rules that still match, so it vis
 distinct set of live rules once.
 
 - an overlap (UNIQUE; ANY when the outputs differ): two rules that both match some input;
-- a gap (single-hit tables without a default): an input combination no rule matches;
+- a gap (single-hit tables without a default, unless ``complete: false``): an input
+  combination no rule matches;
 - unreachable (FIRST): a rule that earlier rules cover wherever it matches.
 
 A rule whose cell on some input is an expression is left out where that could make a report
@@ -145,7 +146,8 @@ def check_table(ctx: Context, table: DecisionTable, path: KeyPath) -> None:
         _overlaps(ctx, table, plain, path)
     single = table.hit in ("UNIQUE", "ANY", "FIRST", "PRIORITY")
     gappable = all(k in ("integer", "decimal", "enum", "boolean") for k in kinds)
-    if single and table.default is None and gappable and len(plain) == len(table.rules):
+    complete = table.complete and table.default is None
+    if single and complete and gappable and len(plain) == len(table.rules):
         s = _Search(table, plain, None)
         s.run()
         if s.gap is not None:

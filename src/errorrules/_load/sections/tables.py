@@ -110,6 +110,7 @@ def _table(ctx: Context, name: str, spec: Node, loc: Location, root: Path) -> De
     if rules is None:
         return None
     default = _default(ctx, get(spec, "default"), hit, agg, outputs, (*path, "default"))
+    complete = _complete(ctx, get(spec, "complete"), hit, default, (*path, "complete"))
     reads = {f for i in ins for f in cond.expr_fields(i.expr)}
     for r in rules:
         for t in r.tests:
@@ -126,6 +127,7 @@ def _table(ctx: Context, name: str, spec: Node, loc: Location, root: Path) -> De
         default,
         tuple(sorted(reads)),
         loc,
+        complete,
     )
 
 
@@ -171,17 +173,36 @@ def _policy_fits(
             outputs[0].type,
         )
         return False
-    if hit in ("PRIORITY", "OUTPUT ORDER") and not all(o.values for o in outputs):
+    if hit in ("PRIORITY", "OUTPUT ORDER") and not any(o.values for o in outputs):
         ctx.fail(
             "ruleset.missing_key",
-            f"a {hit} table orders its outputs' values: give each output its values",
+            f"a {hit} table orders its outputs' values: give an output its values",
             spec,
             (*path, "outputs"),
             "values: [highest priority first, …]",
-            "an output without values",
+            "no output with values",
         )
         return False
     return True
+
+
+def _complete(
+    ctx: Context, node: Node | None, hit: str, default: tuple[Any, ...] | None, path: KeyPath
+) -> bool:
+    """``complete: false`` lets a single-hit table without a default leave gaps (DMN: null)."""
+    complete = bool(scalar(node, bool, True))
+    if node is not None and not complete:
+        why = "it has a default" if default is not None else f"a {hit} table gives a list"
+        if default is not None or hit not in ("UNIQUE", "ANY", "FIRST", "PRIORITY"):
+            ctx.fail(
+                "ruleset.bad_value",
+                f"complete: false applies to a single-hit table without a default; {why}",
+                node,
+                path,
+                "no complete key here",
+                "complete: false",
+            )
+    return complete
 
 
 def _input(ctx: Context, n: Node, path: KeyPath) -> TableInput | None:
