@@ -26,6 +26,8 @@ test: install
 	$(BIN)/mypy --strict src/errorrules
 	$(BIN)/errorrules check rulesets/party-office
 	$(BIN)/errorrules test rulesets/party-office --engine both --coverage
+	$(BIN)/errorrules check rulesets/cn-traffic-points-2022
+	$(BIN)/errorrules test rulesets/cn-traffic-points-2022 --engine both --coverage
 	# The DMN TCK (compliance level 2) beside the repository, as CI has it; pytest enforces the count.
 	if [ -d ../shared/dmn-tck ]; then $(BIN)/errorrules tck ../shared/dmn-tck | tail -n 1; fi
 	$(BIN)/pytest -q

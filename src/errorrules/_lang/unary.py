@@ -138,9 +138,16 @@ def _is_test(raw: Any) -> bool:
 
 
 def parse_expression(
-    text: str, fields: Mapping[str, FieldType], loc: Location, path: tuple[str | int, ...] = ()
+    text: str,
+    fields: Mapping[str, FieldType],
+    loc: Location,
+    path: tuple[str | int, ...] = (),
+    zone: str | None = None,
 ) -> tuple[Expr, T, list[Problem]]:
-    """Parse and type one expression; a test is a boolean (``if test then true else false``)."""
+    """Parse and type one expression; a test is a boolean (``if test then true else false``).
+
+    ``zone`` is the ruleset's time zone, which ``date()`` and the date functions of a
+    datetime read (as in conditions)."""
     try:
         raw = _Parser(text).parse()
     except ConditionSyntaxError as exc:
@@ -152,7 +159,7 @@ def parse_expression(
         )
     except RecursionError:
         return Value(False), ERROR, [Problem("condition.syntax", "nested too deeply", loc, path)]
-    checker = _Checker(text, fields, loc, path)
+    checker = _Checker(text, fields, loc, path, zone)
     if _is_test(raw):
         cond = checker.build(raw)
         return IfElse(cond, Value(True), Value(False)), T("boolean"), checker.problems

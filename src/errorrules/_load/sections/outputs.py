@@ -120,7 +120,7 @@ def _output(
         start = vnode.loc
         if vnode.style in ("'", '"'):
             start = type(start)(start.file, start.line, start.col + 1)
-        expr, t, found = u.parse_expression(text, ctx.ftypes, start, (*path, "value"))
+        expr, t, found = u.parse_expression(text, ctx.ftypes, start, (*path, "value"), ctx.zone)
         ctx.problems.extend(found)
         if found or t == ERROR:
             return None

@@ -212,7 +212,7 @@ def _input(ctx: Context, n: Node, path: KeyPath) -> TableInput | None:
     if name is None or text is None or enode is None:
         return None
     loc = _start(enode)
-    expr, t, found = u.parse_expression(text, ctx.ftypes, loc, (*path, "expr"))
+    expr, t, found = u.parse_expression(text, ctx.ftypes, loc, (*path, "expr"), ctx.zone)
     ctx.problems.extend(found)
     if found:
         return None
