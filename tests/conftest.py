@@ -19,3 +19,15 @@ def mini() -> errorrules.Ruleset:
 @pytest.fixture(scope="session")
 def party() -> errorrules.Ruleset:
     return errorrules.load(PARTY)
+
+
+def usable_engines(folder: Path) -> list[str]:
+    """The engines that can decide here: rete only where durable-rules builds."""
+    rules = errorrules.load(folder)
+    names = ["python"]
+    try:
+        rules.decide({"id": "probe"}, engine="rete")
+        names.append("rete")
+    except errorrules.EngineUnavailable:  # pragma: no cover - durable cannot build here
+        pass
+    return names

@@ -28,6 +28,8 @@ from errorrules._lang.conditions import FieldType, parse, to_text
 from errorrules._load.incident import check_incident
 from errorrules._load.incident_schema import incident_json_schema
 
+from conftest import usable_engines
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "lists"
 DOC = ROOT / "docs" / "ruleset-format.md"
@@ -413,14 +415,7 @@ def test_the_ruleset_checks_item_declarations(tmp_path: Path) -> None:
 
 
 def engines() -> list[str]:
-    rs = errorrules.load(FIXTURE)
-    names = ["python"]
-    try:
-        rs.decide({"id": "probe"}, engine="rete")
-        names.append("rete")
-    except errorrules.EngineUnavailable:  # pragma: no cover - durable cannot build here
-        pass
-    return names
+    return usable_engines(FIXTURE)
 
 
 INF = [

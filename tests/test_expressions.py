@@ -26,6 +26,8 @@ from errorrules._lang import conditions as c
 from errorrules._lang.conditions import FieldType, parse, to_text
 from expr_strategies import expression_atoms
 
+from conftest import usable_engines
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "expressions"
 DOC = ROOT / "docs" / "ruleset-format.md"
@@ -363,14 +365,7 @@ def test_signs_round_trip(expr: str) -> None:
 
 
 def engines() -> list[str]:
-    rs = errorrules.load(FIXTURE)
-    names = ["python"]
-    try:
-        rs.decide({"id": "probe"}, engine="rete")
-        names.append("rete")
-    except errorrules.EngineUnavailable:  # pragma: no cover - durable cannot build here
-        pass
-    return names
+    return usable_engines(FIXTURE)
 
 
 INCIDENTS = [
