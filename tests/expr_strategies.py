@@ -1,10 +1,12 @@
 """Hypothesis strategies for expression conditions (``Comparison`` over arithmetic and calls).
 
 Well-typed by construction: numeric expressions over integer and decimal fields, with every
-operator and function (division by zero included: both engines must then fail alike),
-comparisons of two fields of one type, orderings of an ordered enum, and the date functions
-over datetime fields (``date`` in a zone with a day boundary apart from UTC's, at month
-ends and leap days). Aggregates over lists of items are generated in
+operator and function (division by zero included, and ``**`` with exponents out of range,
+fractional or on a zero base: both engines must then fail alike), ``if`` with a ``null``
+branch, texts joined with ``+`` and ``string(…)`` compared with texts, comparisons of two
+fields of one type, orderings of an ordered enum, and the date functions over datetime
+fields (``date`` in a zone with a day boundary apart from UTC's, at month ends and leap
+days). Aggregates over lists of items are generated in
 ``tests/test_dates_lists.py``, which has the item schemas.
 """
 
@@ -30,6 +32,16 @@ NUMBERS = st.one_of(
 )
 
 
+#: Exponents written as numbers: whole ones in range, and what the checker would refuse (the
+#: engines, given the IR straight, must then fail alike at decide time).
+EXPONENTS = st.one_of(
+    st.sampled_from([0, 1, 2, 3, -1, -2, 12, -30]).map(c.Value),
+    st.sampled_from([Decimal("2.0"), Decimal("0.5"), 1001]).map(c.Value),
+)
+TESTS = st.sampled_from([c.Const(True), c.Const(False)])
+TEXTS = st.sampled_from(["", "a", "ab", "张伟", 'x"y', "1.5"]).map(c.Value)
+
+
 @functools.cache
 def numeric(names: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
     leaves: st.SearchStrategy[c.Expr] = NUMBERS
@@ -48,6 +60,9 @@ def numeric(names: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
         )
         return st.one_of(
             st.builds(c.Arith, st.sampled_from("+-*/"), inner, inner),
+            st.builds(lambda a, n: c.Arith("**", a, n), inner, st.one_of(EXPONENTS, inner)),
+            st.builds(lambda t, a: c.IfElse(t, a, c.Value(None)), TESTS, inner),
+            st.builds(lambda t, a: c.IfElse(t, c.Value(None), a), TESTS, inner),
             st.builds(c.Negate, inner.filter(lambda e: not isinstance(e, c.Value))),
             two("min"),
             two("max"),
@@ -68,6 +83,20 @@ def numeric(names: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
         )
 
     return st.recursive(leaves, extend, max_leaves=6)
+
+
+@functools.cache
+def texts(names: tuple[str, ...], nums: tuple[str, ...]) -> st.SearchStrategy[c.Expr]:
+    """Text expressions: literals, string fields, ``string(number)``, joined with ``+``."""
+    leaves: st.SearchStrategy[c.Expr] = TEXTS
+    if names:
+        leaves = st.one_of(TEXTS, st.sampled_from(names).map(c.FieldRef))
+    written = st.builds(lambda x: c.Call("string", (x,)), numeric(nums))
+    return st.recursive(
+        st.one_of(leaves, written),
+        lambda inner: st.builds(lambda a, b: c.Arith("+", a, b), inner, inner),
+        max_leaves=4,
+    )
 
 
 ZONE = "Asia/Shanghai"
@@ -114,8 +143,11 @@ def date_atoms(names: tuple[str, ...]) -> st.SearchStrategy[c.Condition]:
 def expression_atoms(fields: tuple[tuple[str, str], ...]) -> st.SearchStrategy[c.Condition]:
     """Comparisons the checker allows on these fields (arithmetic, two fields, enum order)."""
     nums = tuple(n for n, t in fields if t in ("integer", "decimal"))
+    strs = tuple(n for n, t in fields if t == "string")
+    text = texts(strs, nums)
     out: list[st.SearchStrategy[c.Condition]] = [
-        st.builds(c.Comparison, numeric(nums), st.sampled_from(OPS), numeric(nums))
+        st.builds(c.Comparison, numeric(nums), st.sampled_from(OPS), numeric(nums)),
+        st.builds(c.Comparison, text, st.sampled_from(("==", "!=")), text),
     ]
     for kind in ("integer", "decimal", "datetime", "string", "boolean", "enum"):
         same = [n for n, t in fields if t == kind or (kind == "integer" and t == "decimal")]

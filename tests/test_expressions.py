@@ -8,8 +8,11 @@ Every mistake is a located problem with a hint; a zero divisor at decide time is
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,8 @@ from hypothesis import strategies as st
 import errorrules
 from errorrules._base.errors import IncidentError, Problem
 from errorrules._base.location import Location
-from errorrules._engines.expressions import CONTEXT, compile_expr
+from errorrules._engines.expressions import CONTEXT, compile_expr, value_text
+from errorrules._engines.expressions import MISSING as MISSING_VALUE
 from errorrules._engines.python import compile_condition
 from errorrules._lang import conditions as c
 from errorrules._lang.conditions import FieldType, parse, to_text
@@ -59,6 +63,10 @@ FIELDS: dict[str, FieldType] = {
     "error_type": FieldType("enum", ("typo", "late")),
     "area": FieldType("enum", ("drafting", "document_handling")),
     "reviewer": FieldType("string"),
+    "rate": FieldType("decimal"),
+    "months": FieldType("integer"),
+    "unit": FieldType("string"),
+    "office": FieldType("string"),
     **{
         n: FieldType("boolean")
         for n in (
@@ -93,8 +101,11 @@ def holds(text: str, **facts: Any) -> bool:
 
 
 def ev(text: str, **facts: Any) -> Any:
-    """The value of an expression (the left side of ``(text) == 0``)."""
-    cond = ok(f"({text}) == 0") if "if " not in text else ok(f"{text} == 0")
+    """The value of an expression (the left side of ``(text) == 0``, or ``== ""`` for text)."""
+    body = f"({text})" if "if " not in text else text
+    cond, problems = parse(f"{body} == 0", FIELDS, LOC)
+    if problems:
+        cond = ok(f'{body} == ""')
     assert isinstance(cond, c.Comparison), cond
     return compile_expr(cond.left, compile_condition)(facts)
 
@@ -138,6 +149,15 @@ A, B, D = c.FieldRef("a"), c.FieldRef("b"), c.FieldRef("d")
         ('level == "mid"', c.Compare("level", "==", "mid")),
         ("level < target", c.Comparison(c.FieldRef("level"), "<", c.FieldRef("target"), LEVELS)),
         ("s == t", c.Comparison(c.FieldRef("s"), "==", c.FieldRef("t"))),
+        ("a * b ** 2 > 1", c.Comparison(
+            c.Arith("*", A, c.Arith("**", B, c.Value(2))), ">", c.Value(1))),
+        ("2 ** -a > 1", c.Comparison(c.Arith("**", c.Value(2), c.Negate(A)), ">", c.Value(1))),
+        ("(-2) ** a > 1", c.Comparison(c.Arith("**", c.Value(-2), A), ">", c.Value(1))),
+        ("-(a ** 2) < 1", c.Comparison(c.Negate(c.Arith("**", A, c.Value(2))), "<", c.Value(1))),
+        ('s + t == "ab"', c.Comparison(c.Arith("+", c.FieldRef("s"), c.FieldRef("t")), "==",
+                                       c.Value("ab"))),
+        ("(if flag then a else null) > 1", c.Comparison(
+            c.IfElse(c.Compare("flag", "==", True), A, c.Value(None)), ">", c.Value(1))),
     ],
 )  # fmt: skip
 def test_expressions_parse_to_their_ir(text: str, expected: c.Condition) -> None:
@@ -165,6 +185,17 @@ def test_precedence_or_and_not_comparison_sum_product_unary() -> None:
         ("max( if flag then 1 else 2 , a) > 0", "max(if flag then 1 else 2, a) > 0"),
         ("if flag then 1 else 2 > a", "(if flag then 1 else 2) > a"),
         ("round(d,2,'down') > 0", 'round(d, 2, "down") > 0'),
+        ("(a * b) ** (2) > 0", "(a * b) ** 2 > 0"),
+        ("a / (b ** 2) > 0", "a / b ** 2 > 0"),
+        ("(a ** 2) ** 3 > 0", "(a ** 2) ** 3 > 0"),
+        ("a ** (2 ** 3) > 0", "a ** (2 ** 3) > 0"),
+        ("((-a)) ** 2 > 0", "(-a) ** 2 > 0"),
+        ("(-a) ** 2 > 0", "(-a) ** 2 > 0"),
+        ("(- 2.5) ** 2 > 0", "(-2.5) ** 2 > 0"),
+        ("a ** -(b + 1) > 0", "a ** -(b + 1) > 0"),
+        ("-(a ** 2) > 0", "-(a ** 2) > 0"),
+        ("s+t+'x' == 'y'", 's + t + "x" == "y"'),
+        ("(if flag then null else a) > 0", "(if flag then null else a) > 0"),
     ],
 )
 def test_canonical_text_has_minimal_parentheses(text: str, canonical: str) -> None:
@@ -177,6 +208,25 @@ def test_comparisons_do_not_chain() -> None:
     p = one(text, "condition.syntax")
     assert p.message == "comparisons do not chain: join them with 'and'"
     assert p.location.col == col(text, "< 3")
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "message", "hint"),
+    [
+        ("a ** b ** 2 > 1", "** 2", "powers do not chain: say which first with parentheses",
+         "(a ** b) ** c"),
+        ("-a ** 2 > 1", "-a", "a sign on the left of ** is ambiguous: say which with parentheses",
+         "-(x ** n)"),
+        ("b * -2 ** 2 > 1", "-2", "a sign on the left of ** is ambiguous: say which with "
+         "parentheses", "(-x) ** n"),
+    ],
+)  # fmt: skip
+def test_powers_neither_chain_nor_take_a_sign_on_the_left(
+    text: str, at: str, message: str, hint: str
+) -> None:
+    p = one(text, "condition.syntax")
+    assert p.message == message and p.location.col == col(text, at)
+    assert hint in str(p.expected)
 
 
 # --------------------------------------------------------------------------- typing and values
@@ -238,6 +288,100 @@ def test_min_max_abs_floor_ceiling_clamp() -> None:
     assert ev("clamp(a, 0, 3)", a=2) == 2
 
 
+def test_powers_are_decimal_and_exact_at_whole_exponents() -> None:
+    assert ev("a ** 2", a=3) == 9 and isinstance(ev("a ** 2", a=3), Decimal)
+    assert ev("d ** a", d=Decimal("1.5"), a=3) == Decimal("3.375")
+    assert ev("a ** -3", a=2) == Decimal("0.125")
+    assert ev("(-2) ** 3") == -8 and ev("-(2 ** 2)") == -4 and ev("(-2) ** 2") == 4
+    assert ev("a ** 0", a=0) == 1 and ev("a ** 5", a=0) == 0 and ev("d ** a", d=5, a=0) == 1
+    assert ev("a ** e", a=2, e=Decimal("3.0")) == 8  # a decimal exponent that is whole
+    assert ev("10 ** -5") == Decimal("0.00001") and ev("a * b ** 2", a=2, b=3) == 18
+    assert ev("(1 + d / 12) ** -a", d=Decimal("0.0375"), a=360) == Decimal(
+        "0.3252224591723127419700637978"
+    )
+    assert ev("a ** b", b=2) is MISSING_VALUE and ev("a ** b", a=2) is MISSING_VALUE
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 10**28 - 1),
+    st.integers(0, 30),
+    st.booleans(),
+    st.integers(-60, 60),
+)
+def test_a_power_is_the_exact_one_rounded_once_half_even(
+    digits: int, places: int, negative: bool, n: int
+) -> None:
+    base = Decimal(-digits if negative else digits).scaleb(-places)
+    exact = Fraction(base) ** n
+    # rounded to 28 significant digits, half even, by integer arithmetic alone
+    e = len(str(abs(exact.numerator) // abs(exact.denominator) or 1)) - 28
+    while abs(exact) / Fraction(10) ** e < 10**27:
+        e -= 1
+    want = Decimal(round(exact / Fraction(10) ** e)).scaleb(e)
+    if abs(want) >= 10**28:
+        with pytest.raises(IncidentError, match="more than 28 digits before the point"):
+            ev("d ** a", d=base, a=n)
+        return
+    assert ev("d ** a", d=base, a=n) == want
+
+
+@pytest.mark.parametrize(
+    ("facts", "code", "expected"),
+    [
+        ({"a": 2, "e": Decimal("0.5")}, "incident.arithmetic", "from -1000 to 1000"),
+        ({"a": 2, "e": Decimal("1001")}, "incident.arithmetic", "a whole exponent from -1000"),
+        ({"a": 2, "e": Decimal("-2000000000000")}, "incident.arithmetic", "a whole exponent"),
+        ({"a": 0, "e": Decimal("-1")}, "incident.division_by_zero", "a divisor other than 0"),
+        ({"a": 10, "e": Decimal("28")}, "incident.arithmetic", "a result under 10**28"),
+    ],
+)  # fmt: skip
+def test_an_exponent_beyond_the_rules_is_an_incident_error(
+    facts: dict[str, Any], code: str, expected: str
+) -> None:
+    with pytest.raises(IncidentError) as info:
+        ev("a ** e", **facts)
+    (p,) = info.value.problems
+    assert p.code == code and expected in str(p.expected)
+    assert p.got == f"{facts['a']} ** {facts['e']}" and "a ** e" in p.message
+    assert (p.location.file, p.location.col) == (LOC.file, LOC.col + len("(a "))
+
+
+def test_no_exponent_makes_a_power_slow() -> None:
+    start = time.perf_counter()
+    big = Decimal("1.234567890123456789012345678")
+    assert ev("d ** a", d=big, a=-1000) > 0 and ev("d ** a", d=1 / big, a=1000) > 0
+    with pytest.raises(IncidentError):
+        ev("d ** e", d=big, e=Decimal(10**30))
+    assert time.perf_counter() - start < 1
+
+
+def test_plus_joins_texts_and_string_writes_values() -> None:
+    assert ev("s + t", s="市局", t="办公室") == "市局办公室"
+    assert ev('s + "-" + kind', s="a", kind="typo") == "a-typo"  # an enum's value is text
+    assert ev("s + t", s="a") is MISSING_VALUE
+    assert holds('s + t == "ab"', s="a", t="b") and not holds('s + t == "ab"', s="ab")
+    assert ev('"n=" + string(a)', a=12) == "n=12"
+    written = [
+        (Decimal("1.50"), "1.5"), (Decimal("100"), "100"), (Decimal("1E+2"), "100"),
+        (Decimal("-0.0"), "0"), (Decimal("0.000001"), "0.000001"), (5, "5"), (True, "true"),
+        (False, "false"), ("张", "张"), (dt.date(2026, 1, 1), "2026-01-01"),
+        (dt.datetime(2026, 1, 1, 8, tzinfo=dt.UTC), "2026-01-01T08:00:00+00:00"),
+    ]  # fmt: skip
+    for v, text in written:
+        assert value_text(v) == text, v
+    assert ev("string(d)", d=Decimal("0.1") + Decimal("0.2")) == "0.3"
+
+
+def test_null_is_a_missing_value_on_either_branch_of_an_if() -> None:
+    assert ev("if a > 1 then a else null", a=1) is MISSING_VALUE
+    assert ev("if a > 1 then a else null", a=5) == 5
+    assert not holds("(if a > 1 then a else null) > 0", a=1)
+    assert holds("not ((if a > 1 then a else null) > 0)", a=1)
+    assert ev("(if a > 1 then null else d) + 1", a=0, d=Decimal("0.5")) == Decimal("1.5")
+    assert ev("(if a > 1 then null else d) + 1", a=5, d=Decimal("0.5")) is MISSING_VALUE
+
+
 def test_if_chooses_a_branch() -> None:
     assert ev("if a > 1 then a else 0", a=5) == 5
     assert ev("if a > 1 then a else 0", a=1) == 0
@@ -259,8 +403,6 @@ def test_field_to_field_comparisons() -> None:
 
 
 def errorrules_dt() -> Any:
-    import datetime as dt
-
     return dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
@@ -278,7 +420,30 @@ def test_ordered_enums_compare_by_declared_order() -> None:
 @pytest.mark.parametrize(
     ("text", "code", "at", "message", "hint"),
     [
-        ('"a" + 1 > 2', "condition.type", "+", "'+' needs numbers on both sides", "text + integer"),
+        ('"a" + 1 > 2', "condition.type", "+", "'+' adds two numbers or joins two texts",
+         "text + integer"),
+        ('s + a == "x1"', "condition.type", "+", "'+' adds two numbers or joins two texts",
+         "string(a)"),
+        ('s - t == "x"', "condition.type", "-", "'-' needs numbers on both sides", "text - text"),
+        ('s + t > 1', "condition.type", "s", "cannot compare text with integer using >",
+         "text > integer"),
+        ("string(members) == 'x'", "condition.type", "members", "string()'s argument 1 is list "
+         "of text", "a number, text, boolean, date, datetime or enum value"),
+        ("a ** 0.5 > 1", "condition.type", "0.5", "the exponent of ** is a whole number",
+         "a whole number from -1000 to 1000"),
+        ("a ** -1001 > 1", "condition.limit", "-1001",
+         "the exponent of ** is at most 1000 either way", "-1001"),
+        ("s ** 2 > 1", "condition.type", "**", "'**' needs numbers on both sides",
+         "text ** integer"),
+        ("a == null", "condition.type", "==",
+         "a comparison with null is never true: a missing value compares false", "not exists(a)"),
+        ("null != a", "condition.type", "!=",
+         "a comparison with null is never true: a missing value compares false", "exists(a)"),
+        ("a + null > 1", "condition.type", "+",
+         "null has no value to compute with: the result is always missing", "integer + null"),
+        ("abs(null) > 1", "condition.type", "null", "abs() takes numbers", "null"),
+        ("a in [1, null]", "condition.syntax", "null",
+         "null is no value to look for: ask whether there is one with exists(f)", "null"),
         ("flag * 2 > 1", "condition.type", "*", "'*' needs numbers on both sides",
          "boolean * integer"),
         ("s == a + 1", "condition.type", "s", "cannot compare text with integer using ==",
@@ -377,6 +542,11 @@ INCIDENTS = [
     ({"id": "6", "amount": "201", "parts": 2}, ["AVG-1"]),  # 100.5 rounds half up to 101
     ({"id": "7", "amount": "200.99", "parts": 2}, []),
     ({"id": "8"}, []),
+    ({"id": "9", "rate": "0.06", "months": 139}, ["POW-1"]),  # 1.005 ** 139 = 2.0002…
+    ({"id": "10", "rate": "0.06", "months": 138}, []),  # 1.9903…
+    ({"id": "11", "unit": "市局", "office": "办公室"}, ["TXT-1"]),
+    ({"id": "12", "unit": "市局", "months": 12}, ["TXT-1"]),
+    ({"id": "13", "unit": "市局", "office": "科室"}, []),
 ]
 
 
@@ -405,6 +575,16 @@ def test_division_by_zero_is_an_incident_error(engine: str) -> None:
         rs.decide({"id": "z", "amount": "5", "parts": 0, "level": "low"}, engine=engine)
 
 
+@pytest.mark.parametrize("engine", engines())
+def test_an_exponent_out_of_range_fails_on_every_engine(engine: str) -> None:
+    rs = errorrules.load(FIXTURE)
+    with pytest.raises(IncidentError) as info:
+        rs.decide({"id": "p", "rate": "0.06", "months": 1001}, engine=engine)
+    (p,) = info.value.problems
+    assert p.code == "incident.arithmetic" and p.got == "1.005 ** 1001"
+    assert "(1 + rate / 12) ** months" in p.message
+
+
 # --------------------------------------------------------------------------- the docs
 
 
@@ -425,4 +605,5 @@ def test_every_function_example_in_the_docs_gives_its_value() -> None:
     assert len(pairs) >= 12
     for expr, want in pairs:
         got = ev(expr)
-        assert str(got) == want, (expr, got, want)
+        shown = f'"{got}"' if isinstance(got, str) else str(got)
+        assert shown == want, (expr, got, want)

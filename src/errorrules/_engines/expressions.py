@@ -4,6 +4,12 @@ Every decimal operation goes through one explicit context, :data:`CONTEXT` (28 s
 digits, half-even, traps on invalid operations, division by zero and overflow), called
 through its methods — never the thread's global context, so threads cannot interfere.
 Integers stay Python integers under ``+ - *`` (exact at any size); ``/`` is always decimal.
+``a ** n`` is decimal too: the exact power rounded once in the context (not the context's
+own ``power``, which is only almost always correctly rounded), for a whole ``n`` within
+``MAX_EXPONENT`` either way and a result under 10**28 — anything else is an
+:class:`IncidentError`, so no exponent can make a decision slow. ``+`` of two texts joins
+them; ``string(x)`` writes a value as the decision JSON does (``1.50`` → ``"1.5"``). The
+literal ``null`` is missing.
 
 Dates are ``datetime.date``: ``date(dt)`` is the calendar date in the zone the checker wrote
 into the ``Call`` (the ruleset's); ``add_months`` clamps to the month's end and
@@ -15,8 +21,9 @@ and ``max`` (as SQL does), ``min``/``max`` of no items is missing, ``sum`` of no
 A field the incident does not have makes the expression *missing*, and a comparison with a
 missing side is false. A zero divisor raises :class:`IncidentError` naming the expression,
 where it is written and the values. So that both engines fail on the same incidents, every
-comparison that divides is evaluated for every incident (:func:`division_checks`), whether
-or not the rest of its rule's condition holds: guard a divisor with ``if``, not ``and``.
+comparison that divides or raises to a power is evaluated for every incident
+(:func:`division_checks`), whether or not the rest of its rule's condition holds: guard a
+divisor or an exponent with ``if``, not ``and``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from typing import Any
 from .._base.errors import IncidentError, Problem
 from .._base.location import UNKNOWN
 from .._lang import conditions as c
+from .._lang.exprcheck import MAX_EXPONENT
 
 Facts = dict[str, Any]
 Pred = Callable[[Facts], bool]
@@ -81,10 +89,17 @@ def _dec(v: int | Decimal) -> Decimal:
     return v if isinstance(v, Decimal) else Decimal(v)
 
 
-def _fail(code: str, message: str, where: Any = None, got: str | None = None) -> IncidentError:
+def _fail(
+    code: str,
+    message: str,
+    where: Any = None,
+    got: str | None = None,
+    expected: str | None = None,
+) -> IncidentError:
     if where is not None:
         message += f" (written at {where})"
-    expected = "a divisor other than 0" if code == "incident.division_by_zero" else None
+    if code == "incident.division_by_zero":
+        expected = "a divisor other than 0"
     return IncidentError([Problem(code, message, where or UNKNOWN, (), expected, got)])
 
 
@@ -114,7 +129,7 @@ def compile_comparison(cmp: c.Comparison, conds: CondCompiler) -> Pred:
 def compile_expr(e: c.Expr, conds: CondCompiler) -> Fn:
     """A closure computing ``e`` on facts (or :data:`MISSING`)."""
     if isinstance(e, c.Value):
-        value = e.value
+        value = MISSING if e.value is None else e.value  # null
         return lambda f: value
     if isinstance(e, c.FieldRef):
         name = e.name
@@ -123,7 +138,8 @@ def compile_expr(e: c.Expr, conds: CondCompiler) -> Fn:
         item = compile_expr(e.item, conds)
         return lambda f: MISSING if (v := item(f)) is MISSING else _neg(v)
     if isinstance(e, c.Arith):
-        return _arith(e, compile_expr(e.left, conds), compile_expr(e.right, conds))
+        left, right = compile_expr(e.left, conds), compile_expr(e.right, conds)
+        return _power(e, left, right) if e.op == "**" else _arith(e, left, right)
     if isinstance(e, c.Call):
         return _call(e, [compile_expr(a, conds) for a in e.args])
     if isinstance(e, c.Aggregate):
@@ -150,6 +166,8 @@ def _arith(e: c.Arith, left: Fn, right: Fn) -> Fn:
             return MISSING
         if whole is not None and type(a) is int and type(b) is int:
             return whole(a, b)
+        if type(a) is str:  # text + text: the checker lets ``+`` join texts only
+            return a + b
         if op == "/" and b == 0:
             raise _fail(
                 "incident.division_by_zero",
@@ -168,6 +186,69 @@ def _arith(e: c.Arith, left: Fn, right: Fn) -> Fn:
             ) from exc
 
     return arith
+
+
+def _power(e: c.Arith, left: Fn, right: Fn) -> Fn:
+    def power(f: Facts) -> Any:
+        a = left(f)
+        if a is MISSING:
+            return MISSING
+        b = right(f)
+        return MISSING if b is MISSING else _raise_to(a, b, e)
+
+    return power
+
+
+def _raise_to(a: int | Decimal, b: int | Decimal, e: c.Arith) -> Decimal:
+    """``a ** b``: the exact power rounded once in :data:`CONTEXT`; an IncidentError else."""
+    text, where, got = c.expr_text(e), e.where, f"{a} ** {b}"
+    n = b if type(b) is int else None
+    if isinstance(b, Decimal) and b == b.to_integral_value(context=CONTEXT):
+        n = int(b)
+    if n is None or not -MAX_EXPONENT <= n <= MAX_EXPONENT:
+        raise _fail(
+            "incident.arithmetic",
+            f"{text} cannot be computed: the exponent is not a whole number within the limit",
+            where,
+            got,
+            f"a whole exponent from -{MAX_EXPONENT} to {MAX_EXPONENT}",
+        )
+    base = CONTEXT.plus(_dec(a))  # a base of more than 28 digits is rounded first
+    if base == 0:
+        if n < 0:
+            raise _fail("incident.division_by_zero", f"division by zero in {text}", where, got)
+        return Decimal(1) if n == 0 else Decimal(0)
+    try:
+        exact = _exact_power(base, abs(n))
+        out = CONTEXT.plus(exact) if n >= 0 else CONTEXT.divide(Decimal(1), exact)
+    except decimal.DecimalException as exc:
+        raise _fail(
+            "incident.arithmetic",
+            f"{text} cannot be computed: {type(exc).__name__}",
+            where,
+            got,
+        ) from exc
+    if out.adjusted() >= CONTEXT.prec:
+        raise _fail(
+            "incident.arithmetic",
+            f"{text} cannot be computed: more than {CONTEXT.prec} digits before the point",
+            where,
+            got,
+            f"a result under 10**{CONTEXT.prec}",
+        )
+    return out
+
+
+def _exact_power(base: Decimal, n: int) -> Decimal:
+    """``base ** n`` with every digit (at most 28 × ``MAX_EXPONENT`` of them)."""
+    digits = len(base.as_tuple().digits)
+    exact = decimal.Context(
+        prec=digits * n + 1,
+        Emax=decimal.MAX_EMAX,
+        Emin=decimal.MIN_EMIN,
+        traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow],
+    )
+    return exact.power(base, n)
 
 
 def _call(e: c.Call, args: list[Fn]) -> Fn:
@@ -316,11 +397,26 @@ def _clamp(vs: list[Any]) -> Any:
     return min(max(x, lo), hi)
 
 
+def value_text(v: Any) -> str:
+    """``string(v)``: a value as the decision JSON writes it (decimals without trailing zeros)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Decimal):
+        if v == 0:
+            return "0"
+        text = format(v, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(v, _dt.date):  # a datetime too: ISO 8601, with its offset
+        return v.isoformat()
+    return str(v)
+
+
 _FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
     "min": min,
     "max": max,
     "abs": lambda vs: CONTEXT.abs(vs[0]) if isinstance(vs[0], Decimal) else abs(vs[0]),
     "clamp": _clamp,
+    "string": lambda vs: value_text(vs[0]),
 }
 
 

@@ -1,18 +1,21 @@
 """Typing of expressions: raw arithmetic, calls and ``if`` → the expression IR, with its type.
 
 Types: ``integer``, ``decimal``, ``text``, ``boolean``, ``datetime``, ``date``, ``enum``
-(with its values, maybe ordered) and ``list`` (of text, or of items with typed fields).
-``integer + - * integer`` is integer, ``/`` is always decimal, and integer mixes with
-decimal. ``date(dt)`` takes the calendar date in the ruleset's time zone, which the checker
-is given and writes into the ``Call`` (so every evaluator reads the same zone). A node that
-cannot be typed gets the type ``error`` beside its problem, so one mistake is reported once,
-not at every level above it.
+(with its values, maybe ordered), ``list`` (of text, or of items with typed fields) and
+``null`` (the literal, which takes the type of the other branch of an ``if``).
+``integer + - * integer`` is integer, ``/`` and ``**`` are always decimal, and integer mixes
+with decimal; ``text + text`` joins them (an enum's value is text there). A ``**`` whose
+exponent is written as a number must have a whole one within :data:`MAX_EXPONENT`; any
+other exponent is checked when it is computed. ``null`` stands where a value may be absent
+(an output, a branch of an ``if``); written straight into arithmetic, a call or a comparison
+it is refused, since the result would be known to be missing. The date functions are typed
+in ``datecheck``, aggregates over lists in ``listcheck``. A node that cannot be typed gets
+the type ``error`` beside its problem, so one mistake is reported once, not at every level
+above it.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -34,6 +37,7 @@ from .ir import (
     IfElse,
     Negate,
     Value,
+    expr_text,
 )
 from .parser import (
     CMP_OPS,
@@ -44,6 +48,7 @@ from .parser import (
     _RawLit,
     _RawName,
     _RawNeg,
+    _RawNull,
     _RawWhere,
     raw_pos,
 )
@@ -69,19 +74,23 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "sum": (2, 2),
     "any": (1, 1),
     "all": (1, 1),
+    "string": (1, 1),
 }
 #: Aggregates over a list of items (``min`` and ``max`` too, when given a list).
 AGGREGATES = ("count", "sum", "any", "all")
 _DATE_FUNCTIONS: tuple[str, ...] = ("date", "days_between", "hours_between", "months_between")
 _DATE_FUNCTIONS += ("add_days", "add_months")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATE_HINT = 'a date: date(at), add_days(…), or a quoted "2026-01-01"'
 
 #: The most expression nodes (fields, literals, operators, calls) one comparison may hold.
 MAX_NODES = 100
 #: ``round``'s places: a literal integer in this range.
 MAX_PLACES = 12
+#: The exponent of ``**``: a whole number from ``-MAX_EXPONENT`` to ``MAX_EXPONENT``.
+MAX_EXPONENT = 1000
 _NUMERIC = ("integer", "decimal")
+_TEXTUAL = ("text", "enum")  # what ``+`` joins
+#: What ``string()`` writes as text.
+_WRITABLE = (*_NUMERIC, *_TEXTUAL, "boolean", "date", "datetime")
 _FIELD_KINDS = {"string": "text"}
 
 
@@ -89,7 +98,7 @@ _FIELD_KINDS = {"string": "text"}
 class T:
     """An expression's type."""
 
-    kind: str  # integer decimal text boolean datetime date enum list error
+    kind: str  # integer decimal text boolean datetime date enum list null error
     values: tuple[str, ...] = ()
     ordered: bool = False
     items: tuple[tuple[str, Any], ...] = ()  # a list of items: each item's fields
@@ -145,6 +154,17 @@ class ExprChecker:
     def is_list_arg(self, raw: Any) -> bool:  # pragma: no cover - listcheck's
         raise NotImplementedError
 
+    def date_call(  # pragma: no cover - datecheck's
+        self, raw: _RawCall, args: list[Expr], types: list[T]
+    ) -> tuple[Expr, T]:
+        raise NotImplementedError
+
+    def _day(self, raw: Any, e: Expr) -> Expr:  # pragma: no cover - datecheck's
+        raise NotImplementedError
+
+    def _instant(self, raw: Any, e: Expr) -> Expr:  # pragma: no cover - datecheck's
+        raise NotImplementedError
+
     def unknown_field(self, name: str, pos: int, note: str = "") -> None:
         self.fail(
             "condition.unknown_field",
@@ -173,6 +193,8 @@ class ExprChecker:
             return Value(int(text)), T("integer")
         if isinstance(raw, tuple) and raw[0] == "const":
             return Value(bool(raw[1])), T("boolean")
+        if isinstance(raw, _RawNull):
+            return Value(None), T("null")
         if isinstance(raw, _RawName):
             return FieldRef(raw.name), self.field_type(raw)
         if isinstance(raw, _RawNeg):
@@ -216,18 +238,76 @@ class ExprChecker:
     def arith(self, raw: _RawBin) -> tuple[Expr, T]:
         left, lt = self.expr(raw.left)
         right, rt = self.expr(raw.right)
-        where = self.at(raw.pos) if raw.op == "/" else None
+        where = self.at(raw.pos) if raw.op in ("/", "**") else None
         node = Arith(raw.op, left, right, where)
         if ERROR in (lt, rt):
             return node, ERROR
+        if "null" in (lt.kind, rt.kind):
+            return node, self.null_here(raw.pos, f"{lt} {raw.op} {rt}")
+        if raw.op == "+" and lt.kind in _TEXTUAL and rt.kind in _TEXTUAL:
+            return node, T("text")
         if lt.kind not in _NUMERIC or rt.kind not in _NUMERIC:
-            return node, self.type_error(
-                f"{raw.op!r} needs numbers on both sides",
-                raw.pos,
-                "integer or decimal operands",
-                f"{lt} {raw.op} {rt}",
-            )
+            return node, self._operands(raw, (left, lt), (right, rt))
+        if raw.op == "**":
+            return node, self.exponent(raw, right)
         return node, (T("decimal") if raw.op == "/" else _num(lt, rt))
+
+    def _operands(self, raw: _RawBin, left: tuple[Expr, T], right: tuple[Expr, T]) -> T:
+        (le, lt), (re_, rt) = left, right
+        got = f"{lt} {raw.op} {rt}"
+        if raw.op == "+" and (lt.kind in _TEXTUAL or rt.kind in _TEXTUAL):
+            other, ot = (re_, rt) if lt.kind in _TEXTUAL else (le, lt)
+            self.fail(
+                "condition.type",
+                "'+' adds two numbers or joins two texts",
+                raw.pos,
+                expected="text + text (write a value as text with string(…)), or two numbers",
+                got=got,
+                suggestion=f"string({expr_text(other, -1)})" if ot.kind in _WRITABLE else None,
+            )
+            return ERROR
+        return self.type_error(
+            f"{raw.op!r} needs numbers on both sides", raw.pos, "integer or decimal operands", got
+        )
+
+    def exponent(self, raw: _RawBin, right: Expr) -> T:
+        """``**`` is decimal; an exponent written as a number is checked here, once."""
+        lit = right.item if isinstance(right, Negate) else right
+        n = lit.value if isinstance(lit, Value) else None  # a number: the operands are
+        if not isinstance(n, int | Decimal):
+            return T("decimal")  # computed: checked when it is (IncidentError)
+        want = f"a whole number from -{MAX_EXPONENT} to {MAX_EXPONENT}"
+        if n != int(n):
+            return self.type_error(
+                "the exponent of ** is a whole number", raw_pos(raw.right), want, str(n)
+            )
+        if not -MAX_EXPONENT <= n <= MAX_EXPONENT:
+            self.fail(
+                "condition.limit",
+                f"the exponent of ** is at most {MAX_EXPONENT} either way",
+                raw_pos(raw.right),
+                expected=want,
+                got=str(n),
+            )
+            return ERROR
+        return T("decimal")
+
+    def null_here(
+        self,
+        pos: int,
+        got: str,
+        suggestion: str | None = None,
+        msg: str = "null has no value to compute with: the result is always missing",
+    ) -> T:
+        self.fail(
+            "condition.type",
+            msg,
+            pos,
+            expected="a value; ask whether a field has one with exists(f)",
+            got=got,
+            suggestion=suggestion,
+        )
+        return ERROR
 
     def call(self, raw: _RawCall) -> tuple[Expr, T]:
         arity = FUNCTIONS.get(raw.name)
@@ -267,6 +347,12 @@ class ExprChecker:
             return node, ERROR
         if raw.name in _DATE_FUNCTIONS:
             return self.date_call(raw, list(args), types)
+        if raw.name == "string":
+            if types[0].kind not in _WRITABLE:
+                return node, self._wants(
+                    raw, 0, "a number, text, boolean, date, datetime or enum value", types
+                )
+            return node, T("text")
         for a, t in zip(raw.args, types, strict=True):
             if t.kind not in _NUMERIC:
                 return node, self.type_error(
@@ -275,53 +361,6 @@ class ExprChecker:
         if raw.name in ("floor", "ceiling"):
             return node, T("integer")
         return node, _num(*types)
-
-    # -- dates
-
-    def date_call(self, raw: _RawCall, args: list[Expr], types: list[T]) -> tuple[Expr, T]:
-        name = raw.name
-        if name == "date":
-            if types[0].kind != "datetime":
-                return Value(False), self._wants(raw, 0, "a datetime (a datetime field)", types)
-            return self.date_of(args[0], raw.pos), T("date")
-        if name == "hours_between":
-            for i in (0, 1):
-                if types[i].kind == "text":
-                    args[i] = self._instant(raw.args[i], args[i])
-                elif types[i].kind != "datetime":
-                    return Value(False), self._wants(raw, i, "a datetime", types)
-            return Call(name, tuple(args)), T("decimal")
-        if name in ("add_days", "add_months"):
-            if types[0].kind == "text" and isinstance(args[0], Value):
-                args[0], types[0] = self._day(raw.args[0], args[0]), T("date")
-            if types[0].kind != "date":
-                hint = f"{name}(date(…), n)" if types[0].kind == "datetime" else None
-                return Value(False), self._wants(raw, 0, _DATE_HINT, types, hint)
-            if types[1].kind != "integer":
-                return Value(False), self._wants(
-                    raw, 1, "an integer number of days or months", types
-                )
-            return Call(name, tuple(args)), T("date")
-        for i in (0, 1):  # days_between, months_between: dates, datetimes taken as dates
-            if types[i].kind == "datetime":
-                args[i] = self.date_of(args[i], raw.pos)
-            elif types[i].kind == "text" and isinstance(args[i], Value):
-                args[i] = self._day(raw.args[i], args[i])
-            elif types[i].kind != "date":
-                return Value(False), self._wants(raw, i, f"{_DATE_HINT} or a datetime", types)
-        return Call(name, tuple(args)), T("integer")
-
-    def date_of(self, e: Expr, pos: int) -> Expr:
-        """``date(e)`` in the ruleset's zone (a problem when the checker has none)."""
-        if self.zone is None:
-            self.fail(
-                "condition.zone",
-                "a date of a datetime needs the ruleset's time zone",
-                pos,
-                expected="a ruleset section with a timezone",
-                got="no time zone",
-            )
-        return Call("date", (e,), self.zone or "UTC")
 
     def _wants(
         self, raw: _RawCall, i: int, expected: str, types: list[T], hint: str | None = None
@@ -335,22 +374,6 @@ class ExprChecker:
             suggestion=hint,
         )
         return ERROR
-
-    def _day(self, raw: Any, e: Expr) -> Expr:
-        text = e.value if isinstance(e, Value) and isinstance(e.value, str) else ""
-        try:
-            day = _dt.date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
-        except ValueError:
-            day = None
-        if day is None:
-            self.type_error(
-                "a date compares with a date",
-                raw_pos(raw),
-                'a quoted ISO 8601 date, "2026-01-01"',
-                repr(text) if text else "text",
-            )
-            return e
-        return Value(day)
 
     def round_call(self, raw: _RawCall) -> tuple[Expr, T]:
         value, t = self.expr(raw.args[0])
@@ -406,6 +429,8 @@ class ExprChecker:
         node = IfElse(cond, then, otherwise)
         if ERROR in (tt, et):
             return node, ERROR
+        if "null" in (tt.kind, et.kind):  # no value on one branch: the other's type
+            return node, et if tt.kind == "null" else tt
         if tt.kind in _NUMERIC and et.kind in _NUMERIC:
             return node, _num(tt, et)
         if tt.kind == et.kind and tt.values == et.values:
@@ -434,10 +459,21 @@ class ExprChecker:
                 got=str(size),
             )
             return Const(False)
+        if "null" in (lt.kind, rt.kind):
+            self._null_compared(raw, left if rt.kind == "null" else right)
+            return Const(False)
         left, right, order = self.compatible(raw, left, lt, right, rt)
         if order is None:
             return Const(False)
         return Comparison(left, raw.op, right, order)
+
+    def _null_compared(self, raw: _RawCmp, other: Expr) -> None:
+        """``x == null`` is never true here (a missing side makes a comparison false)."""
+        hint = None
+        if isinstance(other, FieldRef) and raw.op in ("==", "!="):
+            hint = f"{'not ' if raw.op == '==' else ''}exists({other.name})"
+        msg = "a comparison with null is never true: a missing value compares false"
+        self.null_here(raw.pos, f"a comparison with null ({raw.op})", hint, msg)
 
     def compatible(
         self, raw: _RawCmp, left: Expr, lt: T, right: Expr, rt: T
@@ -513,28 +549,13 @@ class ExprChecker:
                 suggestion=did_you_mean(value, enum.values),
             )
 
-    def _instant(self, raw: Any, e: Expr) -> Expr:
-        text = e.value if isinstance(e, Value) and isinstance(e.value, str) else ""
-        try:
-            dt = _dt.datetime.fromisoformat(text)
-        except ValueError:
-            dt = None
-        if dt is None or dt.tzinfo is None or not isinstance(e, Value):
-            self.type_error(
-                "a datetime compares with a datetime",
-                getattr(raw, "pos", 0),
-                "a quoted ISO 8601 datetime with offset",
-                "text",
-            )
-            return e
-        return Value(dt)
-
 
 __all__ = [
     "AGGREGATES",
     "CMP_OPS",
     "ERROR",
     "FUNCTIONS",
+    "MAX_EXPONENT",
     "MAX_NODES",
     "ROUNDING_MODES",
     "ExprChecker",

@@ -3,8 +3,9 @@
 Semantics: a test on a field the incident does not have is false (``not`` of it is true);
 ``exists(f)`` asks whether it is present. Ranges say each bound's inclusiveness. A
 ``Comparison`` compares two expressions (``Value``, ``FieldRef``, ``Negate``, ``Arith``,
-``Call``, ``IfElse``, ``Aggregate``); it is false when any field it reads is missing. Nothing
-here evaluates a condition: the engines do.
+``Call``, ``IfElse``, ``Aggregate``); it is false when any field it reads is missing. The
+literal ``null`` is ``Value(None)``: no value, the same as a missing field. Nothing here
+evaluates a condition: the engines do.
 """
 
 from __future__ import annotations
@@ -87,9 +88,9 @@ class Const:
 
 @attrs.frozen
 class Value:
-    """A literal: a number (int or Decimal), text or a boolean."""
+    """A literal: a number (int or Decimal), text, a boolean; ``None`` is ``null``."""
 
-    value: Scalar
+    value: Scalar | None
 
 
 @attrs.frozen
@@ -104,7 +105,10 @@ class Negate:
 
 @attrs.frozen
 class Arith:
-    """``left op right``; op in + - * /. ``where`` (not part of equality) locates a ``/``."""
+    """``left op right``; op in + - * / **; ``+`` of two texts joins them.
+
+    ``where`` (not part of equality) locates a ``/`` or ``**``, the operators that can fail.
+    """
 
     op: str
     left: Expr
@@ -197,9 +201,9 @@ def expr_fields(e: Expr) -> Iterator[str]:
 
 
 def has_division(e: Expr | Condition) -> bool:
-    """Whether evaluating ``e`` may divide (so may fail on a zero divisor)."""
+    """Whether evaluating ``e`` may divide or raise to a power (so may fail at decide time)."""
     if isinstance(e, Arith):
-        return e.op == "/" or has_division(e.left) or has_division(e.right)
+        return e.op in ("/", "**") or has_division(e.left) or has_division(e.right)
     if isinstance(e, Negate):
         return has_division(e.item)
     if isinstance(e, Call):
@@ -258,22 +262,29 @@ def to_text(cond: Condition) -> str:
     return " or ".join(_wrap(i) for i in cond.items)
 
 
-_LEVEL = {"+": 1, "-": 1, "*": 2, "/": 2}
+_LEVEL = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 3}
 
 
 def expr_text(e: Expr, level: int = 0) -> str:
     """Canonical text of an expression, parenthesised only where ``level`` needs it.
 
-    Levels: 0 a whole operand, 1 ``+ -``, 2 ``* /``, 3 unary minus. An ``if`` is always
-    parenthesised except as a whole function argument (``level`` -1).
+    Levels: 0 a whole operand, 1 ``+ -``, 2 ``* /``, 3 ``**``, 4 unary minus. An ``if`` is
+    always parenthesised except as a whole function argument (``level`` -1). The left of a
+    ``**`` is never signed and neither side is a ``**`` (the grammar refuses both bare).
     """
     if isinstance(e, Value):
         return _lit(e.value)
     if isinstance(e, FieldRef):
         return e.name
     if isinstance(e, Negate):
-        inner = expr_text(e.item, 3)
+        inner = expr_text(e.item, 4)
         return f"-({inner})" if isinstance(e.item, Value) else f"-{inner}"
+    if isinstance(e, Arith) and e.op == "**":
+        left = expr_text(e.left, 4)
+        if isinstance(e.left, Negate) or left.startswith("-"):
+            left = f"({left})"
+        text = f"{left} ** {expr_text(e.right, 4)}"
+        return f"({text})" if level > 3 else text
     if isinstance(e, Arith):
         mine = _LEVEL[e.op]
         text = f"{expr_text(e.left, mine)} {e.op} {expr_text(e.right, mine + 1)}"
@@ -293,7 +304,9 @@ def _wrap(cond: Condition) -> str:
     return f"({text})" if isinstance(cond, And | Or) else text
 
 
-def _lit(v: Scalar) -> str:
+def _lit(v: Scalar | None) -> str:
+    if v is None:
+        return "null"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):

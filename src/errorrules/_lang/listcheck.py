@@ -13,7 +13,8 @@ from collections import ChainMap
 from typing import Any
 
 from .._base.suggest import did_you_mean
-from .exprcheck import _NUMERIC, ERROR, ExprChecker, T
+from .datecheck import DateChecker
+from .exprcheck import _NUMERIC, ERROR, T
 from .ir import Aggregate, Condition, Const, Expr, Value
 from .parser import _RawBin, _RawCall, _RawLit, _RawName, _RawNeg, _RawWhere, raw_pos
 
@@ -23,7 +24,7 @@ _ARITY = {"count": 1, "any": 1, "all": 1, "sum": 2, "min": 2, "max": 2}
 _ORDERABLE = (*_NUMERIC, "date", "datetime")
 
 
-class ListChecker(ExprChecker):
+class ListChecker(DateChecker):
     """Mixin of the condition checker: aggregates over lists of items."""
 
     _items: dict[str, Any] | None = None  # the item fields in scope, inside an aggregate

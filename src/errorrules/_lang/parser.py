@@ -10,17 +10,21 @@ Grammar (a condition is a boolean expression; docs/ruleset-format.md has the ful
                     | ['not'] 'in' ('['|'(') [num] '..' [num] (']'|')')   # numeric range
                     | 'matches' STRING | 'contains' STRING ]
     sum      := product (('+' | '-') product)*
-    product  := unary (('*' | '/') unary)*
+    product  := power (('*' | '/') power)*
+    power    := unary ['**' unary]             # no sign on its left, no chain
     unary    := '-' unary | '+' NUMBER | primary
-    primary  := NUMBER | STRING | 'true' | 'false' | FIELD | NAME '(' [arg, ...] ')'
-              | 'exists' '(' FIELD ')' | '(' or_expr ')'
+    primary  := NUMBER | STRING | 'true' | 'false' | 'null' | FIELD
+              | NAME '(' [arg, ...] ')' | 'exists' '(' FIELD ')' | '(' or_expr ')'
               | 'if' or_expr 'then' sum 'else' sum
     arg      := or_expr ['where' or_expr]       # a filter: aggregates over lists only
     literal  := STRING | ['-' | '+'] NUMBER | 'true' | 'false'
 
-Comparisons do not chain (``a < b < c`` is an error). A sign right before a number is part
+Comparisons do not chain (``a < b < c`` is an error), nor do powers (``a ** b ** c``: which
+first is a matter of convention, so parentheses say it). A sign right before a number is part
 of the number (``x == -1`` compares with the literal -1), elsewhere ``-`` is unary minus
-(``a-1`` is a subtraction). Ranges say each bound's inclusiveness: ``[`` and ``]`` include,
+(``a-1`` is a subtraction). A sign on the left of ``**`` is refused (``-x ** 2``: conventions
+differ on whether it is ``(-x) ** 2`` or ``-(x ** 2)``); one on its right is fine
+(``2 ** -n``). Ranges say each bound's inclusiveness: ``[`` and ``]`` include,
 ``(`` and ``)`` exclude. The raw tree keeps every literal as written, with its position; the
 type checker (``check.py``) turns it into the typed IR. A syntax error is raised as
 :class:`ConditionSyntaxError` with the offset it was found at.
@@ -40,14 +44,14 @@ _TOKEN = re.compile(
   | (?P<badnum>\d+(?:\.\d+)?[eE][+-]?\d+|\d+\.(?![.\d])|\.\d+(?:[eE][+-]?\d+)?)
   | (?P<num>\d+(?:\.\d+)?(?![\w]))
   | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-  | (?P<op>==|!=|<=|>=|<|>|\.\.|[()\[\],+\-*/]|=)
+  | (?P<op>==|!=|<=|>=|<|>|\.\.|\*\*|[()\[\],+\-*/]|=)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
     """,
     re.VERBOSE,
 )
 _KEYWORDS = {
     "and", "or", "not", "in", "exists", "matches", "contains", "true", "false",
-    "if", "then", "else", "where",
+    "if", "then", "else", "where", "null",
 }  # fmt: skip
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
 #: Nesting deeper than this (parentheses, calls, ``not``, unary minus, ``if``) is refused.
@@ -134,6 +138,13 @@ class _RawTest:
 
 
 @attrs.frozen
+class _RawNull:
+    """``null``: no value (what a field the incident does not have reads as)."""
+
+    pos: int
+
+
+@attrs.frozen
 class _RawName:
     name: str
     pos: int
@@ -149,7 +160,7 @@ class _RawCmp:
 
 @attrs.frozen
 class _RawBin:
-    op: str  # + - * /
+    op: str  # + - * / **
     left: Any
     right: Any
     pos: int
@@ -322,11 +333,34 @@ class _Parser:
         return left
 
     def product(self, what: str) -> Any:
-        left = self.unary(what)
+        left = self.power(what)
         while self.at("*", "/"):
             tok = self.take()
-            left = _RawBin(tok.text, left, self.unary("a value"), tok.pos)
+            left = _RawBin(tok.text, left, self.power("a value"), tok.pos)
         return left
+
+    def power(self, what: str) -> Any:
+        start = self.tok
+        left = self.unary(what)
+        if not self.at("**"):
+            return left
+        tok = self.take()
+        if start.kind == "op" and start.text in ("-", "+"):
+            raise ConditionSyntaxError(
+                "a sign on the left of ** is ambiguous: say which with parentheses",
+                start.pos,
+                expected="(-x) ** n, or -(x ** n)",
+                got=f"{start.text}… ** …",
+            )
+        out = _RawBin("**", left, self.unary("an exponent"), tok.pos)
+        if self.at("**"):
+            raise ConditionSyntaxError(
+                "powers do not chain: say which first with parentheses",
+                self.tok.pos,
+                expected="(a ** b) ** c, or a ** (b ** c)",
+                got="a second '**'",
+            )
+        return out
 
     def unary(self, what: str) -> Any:
         tok = self.tok
@@ -350,6 +384,9 @@ class _Parser:
         if tok.kind == "kw" and tok.text in ("true", "false"):
             self.take()
             return ("const", tok.text == "true", tok.pos)
+        if tok.kind == "kw" and tok.text == "null":
+            self.take()
+            return _RawNull(tok.pos)
         if self.at("("):
             self.take()
             self._deeper(tok.pos)
@@ -464,6 +501,13 @@ class _Parser:
             return _RawLit("num", tok.text, tok.pos)
         if tok.kind == "kw" and tok.text in ("true", "false"):
             return _RawLit("bool", tok.text == "true", tok.pos)
+        if tok.kind == "kw" and tok.text == "null":
+            raise ConditionSyntaxError(
+                "null is no value to look for: ask whether there is one with exists(f)",
+                tok.pos,
+                expected="quoted text, a number, true or false",
+                got="null",
+            )
         found = "the end" if tok.kind == "end" else repr(tok.text)
         hint = " (quote text values)" if tok.kind == "name" else ""
         raise ConditionSyntaxError(f"expected a value, found {found}{hint}", tok.pos)

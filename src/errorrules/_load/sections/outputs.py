@@ -196,6 +196,8 @@ def table_result_type(table: DecisionTable, output: str) -> cond.FieldType:
 
 def _fits(typ: str, ftype: cond.FieldType, t: T, expr: cond.Expr) -> bool:
     """Whether an expression of type ``t`` may be an output declared ``typ``."""
+    if t.kind == "null":  # ``value: null``: always missing, whatever the type
+        return True
     if typ == "decimal":
         return t.kind in ("integer", "decimal")
     if typ == "enum":
@@ -207,7 +209,7 @@ def _fits(typ: str, ftype: cond.FieldType, t: T, expr: cond.Expr) -> bool:
 
 def _text_leaves(e: cond.Expr, allowed: set[str]) -> bool:
     if isinstance(e, cond.Value):
-        return isinstance(e.value, str) and e.value in allowed
+        return e.value is None or (isinstance(e.value, str) and e.value in allowed)
     if isinstance(e, cond.IfElse):
         return _text_leaves(e.then, allowed) and _text_leaves(e.otherwise, allowed)
     return False
