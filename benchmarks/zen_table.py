@@ -200,23 +200,31 @@ def decision_content(rules: Any) -> str:
         for f in columns:
             row[ids[f]] = cells.get(f, "")
         table_rows.append(row)
-    content = {
+    content = jdm_graph(
+        "rules",
+        {
+            "hitPolicy": "collect",
+            "inputs": inputs,
+            "outputs": [{"id": "out", "name": "rule", "type": "expression", "field": "rule"}],
+            "rules": table_rows,
+        },
+    )
+    return json.dumps(content, ensure_ascii=False)
+
+
+def jdm_graph(name: str, table: dict[str, Any]) -> dict[str, Any]:
+    """A JDM graph of one decision table node between request and response; ``table`` is the
+    node's ``content`` (hitPolicy, inputs, outputs, rules)."""
+    return {
         "contentType": "application/vnd.gorules.decision",
         "nodes": [
             {"id": "request", "type": "inputNode", "name": "Request", "position": {"x": 0, "y": 0}},
             {
                 "id": "table",
                 "type": "decisionTableNode",
-                "name": "rules",
+                "name": name,
                 "position": {"x": 200, "y": 0},
-                "content": {
-                    "hitPolicy": "collect",
-                    "inputs": inputs,
-                    "outputs": [
-                        {"id": "out", "name": "rule", "type": "expression", "field": "rule"}
-                    ],
-                    "rules": table_rows,
-                },
+                "content": table,
             },
             {
                 "id": "response",
@@ -230,7 +238,6 @@ def decision_content(rules: Any) -> str:
             {"id": "e2", "sourceId": "table", "targetId": "response", "type": "edge"},
         ],
     }
-    return json.dumps(content, ensure_ascii=False)
 
 
 class ZenTable:

@@ -409,6 +409,196 @@ tables:
     assert decide(folder, kind="a", x=3, engine="rete")["outputs"]["out"] == 1
 
 
+# --------------------------------------------------------------------------- cells that compute
+
+
+def _office(tmp_path: Path, rules: str, csv: str | None = None) -> Path:
+    """The office fixture with its weights table's rows replaced (YAML rows, or a CSV file)."""
+    text = (FIX / "office" / "ruleset.yaml").read_text(encoding="utf-8")
+    old = "    rules:\n      - ['large', 1.5]\n      - ['-', 1]\n"
+    assert old in text
+    text = text.replace(old, "    csv: weights.csv\n" if csv is not None else rules)
+    folder = tmp_path / "office"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ruleset.yaml").write_text(text, encoding="utf-8")
+    if csv is not None:
+        (folder / "weights.csv").write_text(csv, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("form", ["yaml", "csv"])
+def test_an_output_cell_computes_and_conditions_read_it(
+    tmp_path: Path, form: str, engine: str
+) -> None:
+    """``weight`` is ``loss / 1000`` for a large loss; the severity rule ``weight > 1`` reads it
+    on each engine, and the output is ordered after ``loss`` (which the cell reads)."""
+    yaml_rows = "    rules:\n      - ['large', 'loss / 1000']\n      - ['-', 1]\n"
+    csv = "band,weight\nlarge,loss / 1000\n-,1\n" if form == "csv" else None
+    rs = errorrules.load(_office(tmp_path, yaml_rows, csv))
+    assert "loss" in rs.model.tables[0].reads
+    heavy = rs.decide({"id": "1", "loss": 2500, "days": 3, "drafter": "张伟"}, engine=engine)
+    data = heavy.to_dict()
+    assert data["outputs"]["weight"] == "2.5"
+    assert data["severity"] == {"base": "major", "final": "major"}
+    table = next(t for t in heavy.trace if t.step == "table")
+    assert table.effect == "rules 1, 2 matched → weight = 2.5"  # FIRST: rule 1 gives it
+    light = rs.decide({"id": "2", "loss": 1000, "days": 3, "drafter": "张伟"}, engine=engine)
+    assert light.to_dict()["outputs"]["weight"] == "1"  # 1000 / 1000: one Decimal form
+    assert light.to_dict()["severity"]["final"] == "general"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_text_cells_are_words_unless_expr(tmp_path: Path, engine: str) -> None:
+    """A clerk's text stays text; ``expr:`` (a mapping in YAML, a prefix in CSV) computes."""
+    body = """
+outputs:
+  said: {type: text, name: {zh: 文字, en: Said}, table: words, source: s}
+  from_csv: {type: text, name: {zh: 表格, en: From CSV}, table: sheet, source: s}
+tables:
+  words:
+    name: {zh: 文字表, en: Words}
+    hit: FIRST
+    inputs: [{name: x, expr: x}]
+    outputs: [{name: said, type: text}]
+    rules:
+      - ['< 0', kind]
+      - ['< 10', expr: kind]
+      - ['-', {expr: 'if flag then "yes" else "no"'}]
+    source: s
+  sheet:
+    name: {zh: 表格, en: Sheet}
+    hit: FIRST
+    inputs: [{name: x, expr: x}]
+    outputs: [{name: said, type: text}]
+    csv: sheet.csv
+    source: s
+"""
+    folder = ruleset(tmp_path, body, {"sheet.csv": "x,said\n< 0,kind\n-,expr: kind\n"})
+    assert decide(folder, engine, x=-1, kind="b")["outputs"] == {"said": "kind", "from_csv": "kind"}
+    assert decide(folder, engine, x=5, kind="b")["outputs"] == {"said": "b", "from_csv": "b"}
+    assert decide(folder, engine, x=50, flag=True, kind="c")["outputs"]["said"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("hit", "x", "want"),
+    [("COLLECT SUM", 6, 22), ("COLLECT MIN", 6, 10), ("COLLECT MAX", 6, 12),
+     ("COLLECT SUM", 2, 4), ("RULE ORDER", 6, [12, 10]), ("COLLECT COUNT", 6, 2)],
+)  # fmt: skip
+def test_hit_policies_over_cells_that_compute(tmp_path: Path, hit: str, x: int, want: Any) -> None:
+    rows = """      - ['>= 0', 'x * 2']
+      - ['>= 5', 10]
+      - ['< 0', 0]"""
+    folder = ruleset(tmp_path, table_yaml(hit, rows))
+    for engine in ENGINES:
+        assert decide(folder, engine, x=x)["outputs"]["out"] == want
+
+
+def test_a_default_may_compute(tmp_path: Path) -> None:
+    folder = ruleset(
+        tmp_path, table_yaml("FIRST", "      - ['< 0', 1]", extra="    default: {v: x + 100}")
+    )
+    assert decide(folder, x=5)["outputs"]["out"] == 105
+
+
+def test_cell_problems_are_located(tmp_path: Path) -> None:
+    """A type error and an unknown name, at the character in YAML, at the cell in CSV."""
+    rows = """      - ['< 0', 'd * 2']
+      - ['-', 'xx + 1']"""
+    found = problems(tmp_path / "y", table_yaml("FIRST", rows))
+    by = {p.code: p for p in found}
+    typed = by["table.cell"]
+    line = HEAD.count("\n") + 15
+    assert (typed.location.line, typed.location.col) == (line, 18)  # the d of 'd * 2'
+    assert typed.path == ("tables", "tb", "rules", 0, 1)
+    assert (typed.expected, typed.got) == ("integer", "decimal")
+    assert "round(x)" in (typed.suggestion or "")
+    unknown = by["condition.unknown_field"]
+    assert (unknown.location.line, unknown.location.col) == (line + 1, 16)  # the first x
+    assert unknown.suggestion == "x"
+    body = """
+outputs:
+  out: {type: integer, name: {zh: 结果, en: Result}, table: tb, source: s}
+tables:
+  tb:
+    name: {zh: 表, en: Table}
+    hit: FIRST
+    inputs: [{name: x, expr: x}]
+    outputs: [{name: v, type: integer}]
+    csv: tb.csv
+    source: s
+"""
+    found = problems(tmp_path / "c", body, {"tb.csv": "x,v\n< 0,d * 2\n-,xx + 1\n"})
+    where = sorted(
+        (p.code, Path(p.location.file).name, p.location.line, p.location.col)
+        for p in found
+        if p.location.file.endswith(".csv")
+    )
+    assert where == [
+        ("condition.unknown_field", "tb.csv", 3, 2),
+        ("table.cell", "tb.csv", 2, 2),
+    ]
+
+
+def test_a_cell_reading_its_own_output_is_a_cycle(tmp_path: Path) -> None:
+    rows = "      - ['-', 'out + 1']"
+    found = problems(tmp_path, table_yaml("FIRST", rows))
+    assert [p.code for p in found] == ["output.cycle"]
+    assert "out → out" in found[0].message
+
+
+def test_any_table_overlaps_with_cells_that_compute(tmp_path: Path) -> None:
+    """Two ANY rules that both match are reported only when a literal output differs."""
+    rows = """      - ['[1..10]', 'x + 1']
+      - ['[5..20]', 'x * 2']
+      - ['[8..9]', 3]
+      - ['-', 4]"""
+    found = problems(tmp_path, table_yaml("ANY", rows))
+    overlaps = sorted(p.message.split(" of ")[0] for p in found if p.code == "table.overlap")
+    assert overlaps == ["rules 3 and 4"]
+
+
+def test_dmn_output_entries_that_compute_are_imported(tmp_path: Path) -> None:
+    from errorrules._load.dmn import import_dmn
+
+    model = tmp_path / "late.dmn"
+    model.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" name="Late"
+             namespace="https://example.org/late" id="late">
+  <inputData name="Days" id="i_days"><variable name="Days" typeRef="number"/></inputData>
+  <inputData name="Fine" id="i_fine"><variable name="Fine" typeRef="number"/></inputData>
+  <decision name="Charge" id="d_charge">
+    <variable name="Charge" typeRef="number"/>
+    <informationRequirement><requiredInput href="#i_days"/></informationRequirement>
+    <informationRequirement><requiredInput href="#i_fine"/></informationRequirement>
+    <decisionTable hitPolicy="UNIQUE">
+      <input label="Days">
+        <inputExpression typeRef="number"><text>Days</text></inputExpression>
+      </input>
+      <output name="Charge" typeRef="number"/>
+      <rule>
+        <inputEntry><text>&lt;= 0</text></inputEntry><outputEntry><text>0</text></outputEntry>
+      </rule>
+      <rule>
+        <inputEntry><text>&gt; 0</text></inputEntry>
+        <outputEntry><text>min(Fine * 0.03 * Days, Fine)</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+""",
+        encoding="utf-8",
+    )
+    result = import_dmn(model, tmp_path / "out")
+    assert result.problems == ()
+    rs = errorrules.load(tmp_path / "out")
+    for days, want in ((0, "0"), (3, "18"), (50, "200")):
+        for engine in ENGINES:
+            d = rs.decide({"case_id": "1", "Days": days, "Fine": 200}, engine=engine)
+            assert dict(d.outputs or ())["Charge"] == Decimal(want), days
+
+
 # --------------------------------------------------------------------------- the index
 
 
@@ -437,8 +627,8 @@ def _ref(name: str) -> Any:
 
 def test_a_thousand_rows_are_not_scanned() -> None:
     table = CompiledTable(_band_table(1000))
-    assert table.index.kind == "line"
-    assert table.index.candidates([5555]) == (555,)
+    assert len(table.index.parts) == 1 and table.index.open == 0  # the line decides every cell
+    assert table.index.candidates([5555]) == [555]
     assert table.evaluate({"x": 5555})[2] == {"v": 555}
 
 

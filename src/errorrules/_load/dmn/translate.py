@@ -131,31 +131,7 @@ class _Translator:
 
     def expr(self, text: str, extra: list[str] = ()) -> str:  # type: ignore[assignment]
         node = feel.fold(feel.parse(text, [*self.names(), *extra]))
-        self.no_text_plus(node)
         return feel.Emitter(self.field, self.bkms).emit(node)
-
-    def no_text_plus(self, node: feel.Node) -> None:
-        """FEEL's ``+`` on texts concatenates; the language's ``+`` takes numbers only."""
-        if node[0] == "bin" and node[1] == "+" and any(self.is_text(n) for n in node[2:]):
-            raise feel.FeelError(
-                "FEEL + on texts (concatenation) has no counterpart in the expression language"
-            )
-        children = node[2] if node[0] == "call" else node[1:]
-        for child in children:
-            if isinstance(child, tuple) and child and isinstance(child[0], str):
-                self.no_text_plus(child)
-
-    def is_text(self, node: feel.Node) -> bool:
-        if node[0] == "str":
-            return True
-        if node[0] != "name":
-            return False
-        try:
-            name = self.field(node[1])
-        except feel.FeelError:
-            return False
-        spec = self.field_specs.get(name) or self.output_specs.get(name) or {}
-        return spec.get("type") in ("string", "text")
 
     def bkm(self, bkm: Bkm) -> None:
         if not isinstance(bkm.body, Literal):
@@ -226,7 +202,7 @@ class _Translator:
             names[out.name] = col["name"]
         rules = []
         for rule in table.rules:
-            cells = [self.cell(c) for c in rule.inputs]
+            cells: list[Any] = [self.cell(c) for c in rule.inputs]
             cells += [self.out_cell(c) for c in rule.outputs]
             rules.append(cells)
         tname = ident(dec.name, self.table_names)
@@ -281,16 +257,15 @@ class _Translator:
             item = self.items.get(item.type_ref or "")
         return None
 
-    def out_cell(self, text: str) -> str:
-        """An output entry: a constant (the tables section's output cells are values)."""
+    def out_cell(self, text: str) -> str | dict[str, str]:
+        """An output entry: a constant as a value, one that computes as ``{expr: …}`` (the
+        tables section's form for an output cell that is an expression, of any type)."""
         node = feel.fold(feel.parse(text, self.names()))
         if node[0] == "num":
             return feel.number_text(node[1]) if node[1] >= 0 else "-" + feel.number_text(-node[1])
         if node[0] in ("str", "bool"):
             return feel.Emitter(self.field, self.bkms).emit(node)
-        raise feel.FeelError(
-            f"output entry {text!r} computes; only constant output cells are imported"
-        )
+        return {"expr": self.expr(text)}
 
     def cell(self, text: str) -> str:
         text = text.strip()

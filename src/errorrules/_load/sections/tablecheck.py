@@ -14,7 +14,8 @@ distinct set of live rules once.
 - unreachable (FIRST): a rule that earlier rules cover wherever it matches.
 
 A rule whose cell on some input is an expression is left out where that could make a report
-wrong: not compared for overlaps, not counted as covering, and gaps are not looked for.
+wrong: not compared for overlaps, not counted as covering, and gaps are not looked for. Two
+rules of an ANY table disagree only where a literal output differs (an expression may agree).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..._lang import unary as u
-from ..._model.ruleset import DecisionTable, TableRule
+from ..._model.ruleset import CellExpr, DecisionTable, TableRule
 from .context import Context, KeyPath
 
 #: At most this many overlaps are reported per table (then one line says how many more).
@@ -171,7 +172,7 @@ def _overlaps(ctx: Context, table: DecisionTable, plain: list[TableRule], path: 
     found = [
         (a, b, p)
         for (a, b), p in sorted(s.pairs.items())
-        if table.hit == "UNIQUE" or plain[a].outputs != plain[b].outputs
+        if table.hit == "UNIQUE" or _differ(plain[a], plain[b])
     ]
     for a, b, point in found[:MAX_REPORTS]:
         ra, rb = plain[a], plain[b]
@@ -192,6 +193,14 @@ def _overlaps(ctx: Context, table: DecisionTable, plain: list[TableRule], path: 
             table.location,
             path,
         )
+
+
+def _differ(a: TableRule, b: TableRule) -> bool:
+    """Whether two rules surely give different outputs: an expression cell may agree."""
+    return any(
+        x != y and not isinstance(x, CellExpr) and not isinstance(y, CellExpr)
+        for x, y in zip(a.outputs, b.outputs, strict=True)
+    )
 
 
 def _unreachable(ctx: Context, table: DecisionTable, plain: list[TableRule], path: KeyPath) -> None:

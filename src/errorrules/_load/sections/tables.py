@@ -10,7 +10,6 @@ and unreachable rules.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..._model.ruleset import DecisionTable, TableInput, TableOutput, TableRule
 from ..csvtable import read_csv
 from ..yaml import Node
 from .context import Context, KeyPath, get, items, label, scalar
+from .tablecells import cell_reads, cell_text, out_cell, start, unary_cell, yaml_out
 from .tablecheck import check_table
 
 #: Hit policies, with DMN's one-letter forms.
@@ -111,10 +111,11 @@ def _table(ctx: Context, name: str, spec: Node, loc: Location, root: Path) -> De
         return None
     default = _default(ctx, get(spec, "default"), hit, agg, outputs, (*path, "default"))
     complete = _complete(ctx, get(spec, "complete"), hit, default, (*path, "complete"))
-    reads = {f for i in ins for f in cond.expr_fields(i.expr)}
+    reads = {f for i in ins for f in cond.expr_fields(i.expr)} | cell_reads(default)
     for r in rules:
         for t in r.tests:
             reads.update(_test_reads(t))
+        reads.update(cell_reads(r.outputs))
     return DecisionTable(
         name,
         label(get(spec, "name")),
@@ -211,7 +212,7 @@ def _input(ctx: Context, n: Node, path: KeyPath) -> TableInput | None:
     text = scalar(enode, str)
     if name is None or text is None or enode is None:
         return None
-    loc = _start(enode)
+    loc = start(enode)
     expr, t, found = u.parse_expression(text, ctx.ftypes, loc, (*path, "expr"), ctx.zone)
     ctx.problems.extend(found)
     if found:
@@ -251,67 +252,6 @@ def _output(ctx: Context, n: Node, path: KeyPath) -> TableOutput | None:
     return TableOutput(name, typ, values)
 
 
-def _start(node: Node) -> Location:
-    loc = node.loc
-    return Location(loc.file, loc.line, loc.col + 1) if node.style in ("'", '"') else loc
-
-
-def cell_text(node: Node) -> str:
-    """A YAML cell as unary-test text: numbers as written, null as ``-``."""
-    v = node.value
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return str(node.raw)
-    return str(v)
-
-
-def _test(ctx: Context, text: str, inp: TableInput, loc: Location, path: KeyPath) -> u.UnaryTest:
-    test, found = u.parse_unary(text, inp.type, ctx.ftypes, loc, path)
-    ctx.problems.extend(found)
-    return test
-
-
-def out_value(
-    ctx: Context, raw: Any, text: str, o: TableOutput, loc: Location, path: KeyPath
-) -> tuple[bool, Any]:
-    """An output cell as a value of its output's type; (False, None) after a problem."""
-    typ = o.type
-    value: Any = None
-    if typ in ("integer", "decimal"):
-        body = text.strip()
-        try:
-            num = Decimal(body) if not isinstance(raw, bool) and body else None
-        except ArithmeticError:
-            num = None
-        if num is not None and num.is_finite() and (typ == "decimal" or num == int(num)):
-            value = int(num) if typ == "integer" else num
-    elif typ == "boolean":
-        value = raw if isinstance(raw, bool) else {"true": True, "false": False}.get(text.strip())
-    else:
-        body = text.strip()
-        if len(body) >= 2 and body[0] == body[-1] == '"':
-            body = body[1:-1]
-        value = body if body and not isinstance(raw, bool | int | float) else None
-        if value is not None and o.values and value not in o.values:
-            value = None
-    if value is None:
-        want = {"integer": "a whole number", "decimal": "a number", "boolean": "true or false"}
-        ctx.fail(
-            "table.cell",
-            f"output {o.name!r} needs {want.get(typ, 'a value')}"
-            + (f" from {', '.join(o.values)}" if o.values else ""),
-            loc,
-            path,
-            want.get(typ, "one of " + ", ".join(o.values) if o.values else "text"),
-            text.strip() or "an empty cell",
-        )
-        return False, None
-    return True, value
-
-
 def _yaml_rules(
     ctx: Context, node: Node | None, ins: list[TableInput], outs: list[TableOutput], path: KeyPath
 ) -> list[TableRule] | None:
@@ -332,12 +272,12 @@ def _yaml_rules(
             ok = False
             continue
         tests = tuple(
-            _test(ctx, cell_text(c), i, _start(c), (*path, r, k))
+            unary_cell(ctx, cell_text(c), i, start(c), (*path, r, k))
             for k, (c, i) in enumerate(zip(cells, ins, strict=False))
         )
         values = []
         for k, (c, o) in enumerate(zip(cells[len(ins) :], outs, strict=True)):
-            good, v = out_value(ctx, c.value, cell_text(c), o, c.loc, (*path, r, len(ins) + k))
+            good, v = yaml_out(ctx, c, o, (*path, r, len(ins) + k))
             ok = ok and good
             values.append(v)
         rules.append(TableRule(r + 1, tests, tuple(values), row.loc))
@@ -413,12 +353,13 @@ def _csv_rows(
             ok = False
             continue
         tests = tuple(
-            _test(ctx, row[column[i.name]].text, i, row[column[i.name]].location, path) for i in ins
+            unary_cell(ctx, row[column[i.name]].text, i, row[column[i.name]].location, path, True)
+            for i in ins
         )
         values = []
         for o in outs:
             cell = row[column[o.name]]
-            good, v = out_value(ctx, cell.text, cell.text, o, cell.location, path)
+            good, v = out_cell(ctx, cell.text, cell.text, o, cell.location, path, True)
             ok = ok and good
             values.append(v)
         rules.append(TableRule(r + 1, tests, tuple(values), row[0].location))
@@ -448,7 +389,7 @@ def _grid_rules(
         return None
     head = cells[0][1:]
     col_tests = [
-        _test(ctx, cell_text(c), ins[ck], _start(c), (*path, "cells", 0, j + 1))
+        unary_cell(ctx, cell_text(c), ins[ck], start(c), (*path, "cells", 0, j + 1))
         for j, c in enumerate(head)
     ]
     rules: list[TableRule] = []
@@ -465,11 +406,13 @@ def _grid_rules(
             )
             ok = False
             continue
-        row_test = _test(ctx, cell_text(row[0]), ins[rk], _start(row[0]), (*path, "cells", r, 0))
+        row_test = unary_cell(
+            ctx, cell_text(row[0]), ins[rk], start(row[0]), (*path, "cells", r, 0)
+        )
         for j, c in enumerate(row[1:]):
             if c.value is None:
                 continue  # an empty cell: no rule
-            good, v = out_value(ctx, c.value, cell_text(c), outs[0], c.loc, (*path, "cells", r))
+            good, v = yaml_out(ctx, c, outs[0], (*path, "cells", r, j + 1))
             ok = ok and good
             tests = [row_test, col_tests[j]] if rk == 0 else [col_tests[j], row_test]
             rules.append(TableRule(len(rules) + 1, tuple(tests), (v,), c.loc))
@@ -502,7 +445,7 @@ def _default(
         if v is None:
             ctx.fail("ruleset.missing_key", f"no default for output {o.name!r}", node, path)
             return None
-        good, value = out_value(ctx, v.value, cell_text(v), o, v.loc, (*path, o.name))
+        good, value = yaml_out(ctx, v, o, (*path, o.name))
         if not good:
             return None
         values.append(value)
