@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._base.errors import IncidentError
-from .._decide.history import History, HistoryRecord, keeps_points
+from .._decide.history import History, HistoryRecord, keeps_points, kept_values
 from .._model.canonical import jsonable
 from .inputs import load_ruleset, open_register, read_incidents
 
@@ -46,9 +46,8 @@ def cmd_register(args: argparse.Namespace) -> int:
                 for p in exc.problems:
                     print(f"{where}: {p.code}: {p.message} (at {p.path_text})", file=sys.stderr)
                 continue
-            entry = _append_decision(
-                reg, incident, decision, history, as_of, previous, keeps_points([rules.model])
-            )
+            keep = (keeps_points([rules.model]), kept_values([rules.model]))
+            entry = _append_decision(reg, incident, decision, history, as_of, previous, keep)
             current[decision.incident_id] = entry
     return status
 
@@ -78,14 +77,16 @@ def _append_decision(
     history: History,
     as_of: str | None,
     previous: RegisterEntry | None,
-    points: bool = False,
+    keep: tuple[bool, tuple[str, ...]] = (False, ()),
 ) -> RegisterEntry:
     """Append one decision (a correction when ``previous``); its record joins ``history``."""
     occurred = incident.get(as_of) if as_of is not None else None
     unit = incident.get("unit") if isinstance(incident.get("unit"), str) else None
     record = None
     if occurred is not None:
-        record = HistoryRecord.from_decision(decision, occurred, unit, points=points)
+        record = HistoryRecord.from_decision(
+            decision, occurred, unit, points=keep[0], values=keep[1], incident=incident
+        )
         history.add(record)
     entry: RegisterEntry = reg.append(
         {

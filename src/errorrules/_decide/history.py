@@ -9,6 +9,8 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as _dt
+import decimal
+import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -28,10 +30,46 @@ def _utc(value: Any) -> _dt.datetime:
     return value.astimezone(_dt.UTC)
 
 
+#: Sums add in this context: every sum of kept values is exact (no rounding at 28 digits, and
+#: whatever the caller's thread context says).
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation, decimal.Overflow],
+)
+_ZERO = Decimal(0)
+
+
 def _points(value: Any) -> tuple[Decimal, ...] | None:
     if value is None:
         return None
     return tuple(v if isinstance(v, Decimal) else Decimal(str(v)) for v in value)
+
+
+def _number(name: str, value: Any) -> Decimal:
+    """A kept value as an exact Decimal (text, an integer, a Decimal; a float by its shortest
+    text, as incidents read it); anything else is refused, naming the value."""
+    num: Decimal | None = None
+    if isinstance(value, float) and math.isfinite(value):
+        value = repr(value)
+    if isinstance(value, str | int | Decimal) and not isinstance(value, bool):
+        try:
+            num = Decimal(value.strip() if isinstance(value, str) else value)
+        except decimal.InvalidOperation:
+            num = None
+    if num is None or not num.is_finite():
+        raise ValueError(f"a history record's value {name!r} must be a number, got {value!r}")
+    with decimal.localcontext(_EXACT):
+        return canonical_decimal(num)
+
+
+def _values(value: Any) -> tuple[tuple[str, Decimal], ...]:
+    """Kept values by name, sorted (so equal records compare and print equal)."""
+    if not value:
+        return ()
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(k), _number(str(k), v)) for k, v in pairs))
 
 
 @attrs.frozen
@@ -48,6 +86,9 @@ class HistoryRecord:
     #: each person's points, in the order of ``people``; None: not kept (records written
     #: for rulesets that sum nothing, and every record from before sums existed)
     points: tuple[Decimal, ...] | None = attrs.field(default=None, converter=_points)
+    #: (name, value) of the incident fields and outputs the ruleset's history sums, by name;
+    #: one value per record, whoever bore it. Empty for rulesets that sum none of them.
+    values: tuple[tuple[str, Decimal], ...] = attrs.field(default=(), converter=_values)
 
     @classmethod
     def from_decision(
@@ -57,12 +98,25 @@ class HistoryRecord:
         unit: str | None = None,
         *,
         points: bool = True,
+        values: Iterable[str] = (),
+        incident: Mapping[str, Any] | None = None,
     ) -> HistoryRecord:
         """The record a decision leaves; ``points=False`` leaves the points out (as records
-        did before history could sum them, so their JSON stays the same)."""
+        did before history could sum them, so their JSON stays the same).
+
+        ``values`` names the outputs (read from the decision) and incident fields (read from
+        ``incident``) to keep — :func:`kept_values` says which a ruleset sums. One that
+        this incident lacks (or an output without a value) is left out.
+        """
         people = tuple(
             (c.person, c.role, () if c.exempt else c.measures) for c in decision.consequences
         )
+        outputs = dict(decision.outputs or ())
+        kept = []
+        for name in values:
+            value = outputs[name] if name in outputs else (incident or {}).get(name)
+            if value is not None:
+                kept.append((name, value))
         return cls(
             decision.incident_id or "",
             occurred_at,
@@ -71,6 +125,7 @@ class HistoryRecord:
             tuple(e.code for e in decision.errors),
             people,
             tuple(c.points for c in decision.consequences) if points else None,
+            kept,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +139,8 @@ class HistoryRecord:
         }
         if self.points is not None:
             out["points"] = [str(canonical_decimal(p)) for p in self.points]
+        if self.values:  # only when kept: other rulesets' records stay byte-identical
+            out["values"] = {k: format(v, "f") for k, v in self.values}
         return out
 
     @classmethod
@@ -96,6 +153,7 @@ class HistoryRecord:
             tuple(data.get("errors") or ()),
             tuple((p, r, tuple(m)) for p, r, m in data.get("people") or ()),
             data.get("points"),
+            data.get("values") or (),
         )
 
     def points_of(self, person: str | None) -> Decimal:
@@ -111,28 +169,57 @@ class HistoryRecord:
             Decimal(0),
         )
 
+    def value_of(self, name: str) -> Decimal | None:
+        """The kept value ``name`` of this record; None when not kept."""
+        return dict(self.values).get(name)
+
+
+class _Prefix:
+    """One summed quantity of a series, aligned with its times: each record's value (0 when
+    it has none) and the prefix sums, so a window's sum is a difference of two entries."""
+
+    __slots__ = ("cum", "values")
+
+    def __init__(self, n: int = 0) -> None:
+        self.values: list[Decimal] = [_ZERO] * n
+        self.cum: list[Decimal] = [_ZERO] * (n + 1)
+
+    def insert(self, at: int, value: Decimal) -> None:
+        self.values.insert(at, value)
+        if at == len(self.values) - 1:
+            self.cum.append(_EXACT.add(self.cum[-1], value))
+        else:  # out of time order: the prefix sums from here on move
+            del self.cum[at + 1 :]
+            for v in self.values[at:]:
+                self.cum.append(_EXACT.add(self.cum[-1], v))
+
+    def between(self, lo: int, hi: int) -> Decimal:
+        return _EXACT.subtract(self.cum[hi], self.cum[lo])
+
 
 class _Series:
     """One person's (or unit's) records: times sorted, with per-measure and per-severity
-    sub-series, so every window count is two bisections; ``cum`` holds the prefix sums of
-    the subject's points in time order, so a window's sum is two bisections too."""
+    sub-series, so every window count is two bisections; ``points`` and ``values`` hold
+    prefix sums of the subject's points and of each kept value in time order, so a window's
+    sum is two bisections too."""
 
     __slots__ = (
         "accountable",
         "by_measure",
         "by_severity",
-        "cum",
         "ids",
         "points",
         "records",
         "times",
+        "values",
     )
 
     def __init__(self) -> None:
         self.times: list[_dt.datetime] = []
         self.ids: list[str] = []
-        self.points: list[Decimal] = []
-        self.cum: list[Decimal] = [Decimal(0)]
+        self.points = _Prefix()
+        #: kept value name → its prefix sums (a name first seen late starts with zeros)
+        self.values: dict[str, _Prefix] = {}
         self.records: dict[str, HistoryRecord] = {}
         self.by_measure: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
         self.by_severity: dict[str, tuple[list[_dt.datetime], list[str]]] = {}
@@ -143,12 +230,12 @@ class _Series:
         measures = list(measures)
         at = _insert(self.times, self.ids, r.occurred_at, r.id)
         self.points.insert(at, points)
-        if at == len(self.points) - 1:
-            self.cum.append(self.cum[-1] + points)
-        else:  # out of time order: the prefix sums from here on move
-            del self.cum[at + 1 :]
-            for p in self.points[at:]:
-                self.cum.append(self.cum[-1] + p)
+        if r.values or self.values:  # most rulesets keep none: skip the bookkeeping
+            kept = dict(r.values)
+            for name in kept.keys() - self.values.keys():
+                self.values[name] = _Prefix(len(self.times) - 1)
+            for name, prefix in self.values.items():
+                prefix.insert(at, kept.get(name, _ZERO))
         self.records[r.id] = r
         if measures:
             _insert(*self.accountable, r.occurred_at, r.id)
@@ -156,6 +243,14 @@ class _Series:
             _insert(*self.by_measure.setdefault(m, ([], [])), r.occurred_at, r.id)
         if r.severity is not None:
             _insert(*self.by_severity.setdefault(r.severity, ([], [])), r.occurred_at, r.id)
+
+
+def _series(index: dict[str, _Series], key: str) -> _Series:
+    """``key``'s series, made on first use (not built and dropped on every record)."""
+    found = index.get(key)
+    if found is None:
+        found = index[key] = _Series()
+    return found
 
 
 def _insert(times: list[_dt.datetime], ids: list[str], t: _dt.datetime, rid: str) -> int:
@@ -218,10 +313,10 @@ class History:
         for p, _, got in r.people:
             persons.setdefault(p, []).extend(got)
         for p, ms in persons.items():
-            self._index["person"].setdefault(p, _Series()).add(r, ms, r.points_of(p))
+            _series(self._index["person"], p).add(r, ms, r.points_of(p))
         if r.unit:
             every = [m for _, _, ms in r.people for m in ms]
-            self._index["unit"].setdefault(r.unit, _Series()).add(r, every, r.points_of(None))
+            _series(self._index["unit"], r.unit).add(r, every, r.points_of(None))
 
     def count(
         self,
@@ -271,26 +366,31 @@ class History:
         as_of: _dt.datetime,
         tz: _dt.tzinfo,
         *,
+        what: str = "points",
         exclude: str | None = None,
         sample: int = 10,
         anchor: _dt.date | None = None,
     ) -> tuple[Decimal, int, list[str]]:
-        """The points ``key`` bore in the window's records (a unit: everyone's), how many
-        records those are, and the first ``sample`` ids: four bisections, whatever the size."""
+        """The sum of ``what`` over the window's records of ``key`` — ``points``: the points
+        ``key`` bore (a unit: everyone's); otherwise the kept value of that name, once per
+        record, 0 where a record has none — how many records those are, and the first
+        ``sample`` ids: four bisections, whatever the size."""
         series = self._index[subject].get(key)
         if series is None:
-            return Decimal(0), 0, []
+            return _ZERO, 0, []
         start = window_start(window, as_of, tz, anchor)
         end = as_of.astimezone(_dt.UTC)
         lo = bisect.bisect_left(series.times, start)
         hi = bisect.bisect_right(series.times, end)
-        total = series.cum[hi] - series.cum[lo]
+        prefix = series.points if what == "points" else series.values.get(what)
+        total = prefix.between(lo, hi) if prefix is not None else _ZERO
         found = series.records.get(exclude) if exclude is not None else None
         ex = (found.id, found.occurred_at) if found is not None else None
         n, first = _span(series.times, series.ids, start, end, ex, sample)
-        if ex is not None and n < hi - lo:  # the incident's own earlier record was in it
+        if prefix is not None and ex is not None and n < hi - lo:
+            # the incident's own earlier record was in the window
             at = bisect.bisect_left(series.times, ex[1], lo, hi)
-            total -= series.points[at + series.ids[at:hi].index(ex[0])]
+            total = _EXACT.subtract(total, prefix.values[at + series.ids[at:hi].index(ex[0])])
         return total, n, first
 
 
@@ -298,7 +398,15 @@ def keeps_points(models: Iterable[RulesetModel]) -> bool:
     """Whether records must keep each person's points: some version's history sums them.
 
     Records of other rulesets leave the points out, so their JSON is what it always was."""
-    return any(h.sum is not None for m in models for h in m.history)
+    return any(h.sum == "points" for m in models for h in m.history)
+
+
+def kept_values(models: Iterable[RulesetModel]) -> tuple[str, ...]:
+    """The incident fields and outputs records must keep: those some version's history
+    sums (``values`` of :meth:`HistoryRecord.from_decision`); none for most rulesets."""
+    return tuple(
+        sorted({h.sum for m in models for h in m.history if h.sum not in (None, "points")})
+    )
 
 
 def window_start(
@@ -371,14 +479,15 @@ def count_fact(
     exclude: str | None,
     anchor: _dt.date | None = None,
 ) -> tuple[int | Decimal, int, list[str]]:
-    """The value of a history fact (a count, or a sum of points), how many records it
-    read, and a sample of them."""
+    """The value of a history fact (a count, or a sum of points or of a kept value), how
+    many records it read, and a sample of them."""
     w = fact.window
     if fact.sum is not None:
         total, n, some = history.total(
-            fact.subject, key, w, as_of, tz, exclude=exclude, anchor=anchor
+            fact.subject, key, w, as_of, tz, what=fact.sum, exclude=exclude, anchor=anchor
         )
-        return canonical_decimal(total), n, some
+        with decimal.localcontext(_EXACT):
+            return canonical_decimal(total), n, some
     if fact.count == "measure":
         n, some = history.count(
             fact.subject, key, w, as_of, tz, measure=fact.arg, exclude=exclude, anchor=anchor

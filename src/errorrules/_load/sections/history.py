@@ -1,16 +1,18 @@
 """Counting the past: windows, the ``history`` facts, and the escalation ``ladders``.
 
 A history fact counts a person's or unit's earlier records in a window (or sums their
-points) and becomes an integer (or decimal) field conditions may read; a ladder adds
-measures when a measure recurs in a window.
+points, or a numeric incident field or output each record keeps) and becomes an integer (or
+decimal) field conditions may read; a ladder adds measures when a measure recurs in a window.
 """
 
 from __future__ import annotations
 
+from ..._base.suggest import did_you_mean
 from ..._lang import conditions as cond
 from ..._model.ruleset import HistoryFact, Ladder, Tier, Window
 from ..yaml import Node
 from .context import Context, KeyPath, decimal, get, items, label, scalar
+from .outputs import TYPES as OUTPUT_TYPES
 
 
 def window(ctx: Context, node: Node | None, path: KeyPath, cycle: bool = True) -> Window | None:
@@ -81,10 +83,14 @@ def history(
     time_node: Node | None,
     sev_keys: list[str],
     mes_keys: list[str],
+    outputs_node: Node | None = None,
 ) -> list[HistoryFact]:
-    """The history facts; each declares an integer field for later conditions."""
+    """The history facts; each declares an integer (a count) or decimal (a sum) field for
+    later conditions. ``outputs_node`` (the outputs section, read before it is built) gives
+    the outputs' declared types, which a sum of an output checks."""
     if node is None or node.kind != "map":
         return []
+    outs = _output_types(outputs_node)
     if time_node is None:
         ctx.fail(
             "ruleset.missing_section",
@@ -97,7 +103,7 @@ def history(
     out = []
     for name, spec in node.value.items():
         taken = name in ctx.ftypes
-        fact = _fact(ctx, node, name, spec, sev_keys, mes_keys)
+        fact = _fact(ctx, node, name, spec, sev_keys, mes_keys, outs)
         if fact is not None:
             out.append(fact)
         if not taken:  # declared even when broken, so conditions do not report it twice
@@ -113,6 +119,7 @@ def _fact(
     spec: Node,
     sev_keys: list[str],
     mes_keys: list[str],
+    outs: dict[str, str | None],
 ) -> HistoryFact | None:
     """One history fact: whose records (person or unit), in which window, counting what."""
     path: KeyPath = ("history", name)
@@ -137,7 +144,7 @@ def _fact(
     if (cnode is None) == (snode is None):
         ctx.fail(
             "ruleset.bad_value",
-            "a history fact counts records or sums their points",
+            "a history fact counts records or sums a value of theirs",
             spec,
             path,
             "exactly one of 'count' or 'sum'",
@@ -159,7 +166,8 @@ def _fact(
                 "severity level",
                 (*path, "count", "min_severity"),
             )
-    if field is None or win is None:
+    summed = _summed(ctx, snode, (*path, "sum"), outs) if snode is not None else None
+    if field is None or win is None or (snode is not None and summed is None):
         return None
     return HistoryFact(
         name,
@@ -170,8 +178,65 @@ def _fact(
         scalar(get(spec, "source"), str, ""),
         arg,
         node.keys.get(name, spec.loc),
-        scalar(snode, str),
+        summed,
     )
+
+
+_NUMERIC = ("integer", "decimal")
+
+
+def _output_types(node: Node | None) -> dict[str, str | None]:
+    """Each output's declared type, read from its section before that section is built."""
+    if node is None or node.kind != "map":
+        return {}
+    return {str(k): scalar(get(v, "type"), str) for k, v in node.value.items()}
+
+
+_WANT = "points, or an integer or decimal incident field or output"
+
+
+def _summed(ctx: Context, snode: Node, path: KeyPath, outs: dict[str, str | None]) -> str | None:
+    """What a sum adds: ``points``, or a numeric incident field or output by name.
+
+    ``points`` always means the points borne, even beside a field of that name (as it did
+    before sums took other values). History and derived facts are not kept in records.
+    """
+    name: str | None = scalar(snode, str)
+    if name is None or name == "points":
+        return name  # None: the schema has said what it must be
+    typ: str | None
+    if name in ctx.fields:
+        what, typ = "incident field", ctx.fields[name].type
+    elif name in outs:
+        what, typ = "output", outs[name]
+        if typ not in OUTPUT_TYPES:
+            return None  # an output without a valid type: its own section reports it
+    else:
+        numeric = [f for f, spec in ctx.fields.items() if spec.type in _NUMERIC]
+        numeric += [o for o, t in outs.items() if t in _NUMERIC]
+        ctx.fail(
+            "ruleset.undefined",
+            f"a history fact sums points, an incident field or an output; {name!r} is none"
+            + (" (a history fact: records do not keep it)" if name in ctx.ftypes else ""),
+            snode,
+            path,
+            _WANT,
+            repr(name),
+            did_you_mean(name, ["points", *numeric]),
+        )
+        return None
+    if typ not in _NUMERIC:
+        ctx.fail(
+            "ruleset.bad_value",
+            f"a history sum adds numbers; {name!r} is a {typ} {what}",
+            snode,
+            path,
+            _WANT,
+            f"{typ} {what}",
+            "count the records instead (count: errors), or sum a number",
+        )
+        return None
+    return name
 
 
 def ladders(ctx: Context, node: Node | None, mes_keys: list[str]) -> list[Ladder]:
