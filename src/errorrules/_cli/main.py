@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("test", help="run a ruleset's scenario files")
     s.add_argument("path")
     s.add_argument("--engine", choices=(*ENGINES, "both"), default="python")
-    s.add_argument("--coverage", action="store_true", help="list rules no scenario exercised")
+    s.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list the rules, outputs and table rows no scenario exercised",
+    )
     s.add_argument("-v", "--verbose", action="store_true")
     s.set_defaults(func=cmd_test)
 

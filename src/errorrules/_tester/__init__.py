@@ -1,5 +1,5 @@
 """Stage 10, test: scenario files under ``<ruleset>/tests/*.yaml``, run like ``opa test``.
 
-Owns scenario loading, comparison of expected keys and rule coverage. May import: every stage
-up to ``_api`` (it runs scenarios through the public ``Ruleset``).
+Owns scenario loading, comparison of expected keys and coverage (rules, outputs, table
+rows). May import: every stage up to ``_api`` (it runs scenarios through the public ``Ruleset``).
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,6 +22,7 @@ from .._base.suggest import did_you_mean
 from .._decide.decision import Decision
 from .._load.yaml import Node, load_file
 from .._model.canonical import jsonable
+from .._model.ruleset import DecisionTable, Output, RulesetModel, TableRule
 
 EXPECT_KEYS = (
     "errors",
@@ -319,26 +321,167 @@ def run_all(
             yield run_scenario(rules, sc, engine)
 
 
+def _rule_items(rules: Ruleset) -> dict[str, str]:
+    """Every rule, consequence, derived fact and ladder of every version: its line → its id.
+
+    Keyed by the line (``file:line kind id``), so a rule a later version keeps unchanged is
+    one item, and a scenario decided by either version exercises it.
+    """
+    items: dict[str, str] = {}
+    for compiled in rules.compiled_versions:
+        m = compiled.model
+        for r in compiled.rules:
+            items[f"{r.source} {r.kind} {r.id}"] = r.id
+        for cq in m.consequences:
+            rid = f"consequence:{cq.severity}:{cq.role}"
+            items[f"{m.cite(cq.location)} consequence {rid}"] = rid
+        for name in [d.name for d in m.derived] + [h.name for h in m.history]:
+            items[f"{name} derived {name}"] = name
+        for lad in m.ladders:
+            items[f"{m.cite(lad.location)} ladder {lad.id}"] = lad.id
+    return items
+
+
 def coverage(rules: Ruleset, outcomes: list[Outcome]) -> list[str]:
     """Rules (file:line id) that no scenario's decision exercised."""
     hit: set[str] = set()
     for o in outcomes:
         if o.decision is not None:
             hit.update(ev.rule for ev in o.decision.trace if ev.rule)
-    missing: dict[str, None] = {}
-    for compiled in rules.compiled_versions:
-        m = compiled.model
-        for r in compiled.rules:
-            if r.id not in hit:
-                missing[f"{r.source} {r.kind} {r.id}"] = None
-        for c in m.consequences:
-            rid = f"consequence:{c.severity}:{c.role}"
-            if rid not in hit:
-                missing[f"{m.cite(c.location)} consequence {rid}"] = None
-        for name in [d.name for d in m.derived] + [h.name for h in m.history]:
-            if name not in hit:
-                missing[f"{name} derived {name}"] = None
-        for lad in m.ladders:
-            if lad.id not in hit:
-                missing[f"{m.cite(lad.location)} ladder {lad.id}"] = None
-    return list(missing)
+    return [line for line, rid in _rule_items(rules).items() if rid not in hit]
+
+
+@attrs.frozen
+class Coverage:
+    """What the scenarios exercised, kind by kind: how many items, and those not covered.
+
+    ``rules``: error definitions, severity rules, factors, allocations, consequences, derived
+    facts and ladders that some decision's trace names. ``outputs``: each named output, whether
+    some decision gave it a value (not missing) and whether some scenario's ``expect.outputs``
+    checked it. ``rows``: each decision-table row, whether it gave its table's result in some
+    decision (see :func:`deciding_rows`).
+    """
+
+    rules: int
+    not_exercised: tuple[str, ...]
+    outputs: int
+    not_evaluated: tuple[str, ...]
+    not_expected: tuple[str, ...]
+    rows: int
+    not_hit: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not (self.not_exercised or self.not_evaluated or self.not_expected or self.not_hit)
+
+    def lines(self) -> list[str]:
+        """One summary line per kind the ruleset has, then each item not covered."""
+        out: list[str] = []
+        if self.rules or not (self.outputs or self.rows):
+            out.append(f"rules: {self.rules - len(self.not_exercised)}/{self.rules} exercised")
+        if self.outputs:
+            n = self.outputs
+            out.append(
+                f"outputs: {n - len(self.not_evaluated)}/{n} evaluated, "
+                f"{n - len(self.not_expected)}/{n} expected"
+            )
+        if self.rows:
+            out.append(f"table rows: {self.rows - len(self.not_hit)}/{self.rows} hit")
+        for label, items in (
+            ("not exercised", self.not_exercised),
+            ("not evaluated", self.not_evaluated),
+            ("not expected", self.not_expected),
+            ("not hit", self.not_hit),
+        ):
+            out += [f"  {label}: {x}" for x in items]
+        return out
+
+
+def measure(rules: Ruleset, outcomes: list[Outcome]) -> Coverage:
+    """The coverage of ``outcomes`` (every version's rules, outputs and table rows)."""
+    models = {c.model.meta.version: c.model for c in rules.compiled_versions}
+    named = {v: {o.name: _output_item(m, o) for o in m.outputs} for v, m in models.items()}
+    tables = {v: {t.name: (t, _row_items(m, t)) for t in m.tables} for v, m in models.items()}
+    outputs = {x: None for items in named.values() for x in items.values()}
+    rows = {x: None for ts in tables.values() for _, items in ts.values() for x in items.values()}
+    evaluated: set[str] = set()
+    expected: set[str] = set()
+    hit: set[str] = set()
+    for o in outcomes:
+        d = o.decision
+        if d is None:
+            continue
+        version = d.ruleset_version if d.ruleset_version in models else rules.version
+        items = named[version]
+        evaluated.update(items[n] for n, v in d.outputs or () if v is not None and n in items)
+        want = o.scenario.expect.get("outputs")
+        if isinstance(want, dict):
+            expected.update(items[n] for n in want if n in items)
+        hit.update(_rows_hit(tables[version], d))
+    return Coverage(
+        rules=len(_rule_items(rules)),
+        not_exercised=tuple(coverage(rules, outcomes)),
+        outputs=len(outputs),
+        not_evaluated=tuple(x for x in outputs if x not in evaluated),
+        not_expected=tuple(x for x in outputs if x not in expected),
+        rows=len(rows),
+        not_hit=tuple(x for x in rows if x not in hit),
+    )
+
+
+def _cite(m: RulesetModel, loc: Location) -> str:
+    """``file:line`` from the ruleset's parent folder, as decisions cite (CSV files too)."""
+    return m.cite(loc)
+
+
+def _output_item(m: RulesetModel, o: Output) -> str:
+    return f"{_cite(m, o.location)} output {o.name}"
+
+
+def _row_items(m: RulesetModel, t: DecisionTable) -> dict[int, str]:
+    """Each row's line by its number; ``file:line:col`` where rows share a line (a grid)."""
+    cites = [_cite(m, r.location) for r in t.rules]
+    shared = {c for c in cites if cites.count(c) > 1}
+    return {
+        r.row: f"{c}{f':{r.location.col}' if c in shared else ''} table {t.name} rule {r.row}"
+        for r, c in zip(t.rules, cites, strict=True)
+    }
+
+
+#: the effect of a ``table`` trace event: ``rule 3 matched → …``, ``rules 1, 4 matched → …``
+#: or ``no rule matched → …`` (written by the outputs step; a test keeps the two in step)
+_MATCHED = re.compile(r"rules? (\d+(?:, \d+)*) matched →")
+
+
+def _rows_hit(
+    tables: dict[str, tuple[DecisionTable, dict[int, str]]], d: Decision
+) -> Iterator[str]:
+    for ev in d.trace:
+        name = (ev.rule or "").removeprefix("table.")
+        found = _MATCHED.match(ev.effect) if ev.step == "table" and name in tables else None
+        if found is None:
+            continue
+        t, items = tables[name]
+        by_row = {r.row: r for r in t.rules}
+        matched = [by_row[int(x)] for x in found.group(1).split(", ")]
+        yield from (items[r.row] for r in deciding_rows(t, matched))
+
+
+def deciding_rows(t: DecisionTable, matched: list[TableRule]) -> list[TableRule]:
+    """The matched rows that give the table's result: what coverage counts as hit.
+
+    FIRST: the first; PRIORITY: the one whose outputs come first in the outputs' value
+    order (as the hit policy picks it); UNIQUE, ANY, RULE ORDER, OUTPUT ORDER and COLLECT:
+    every matched row. So a FIRST table's catch-all last row is hit only by a scenario that
+    no earlier row catches.
+    """
+    if not matched or t.hit not in ("FIRST", "PRIORITY"):
+        return matched
+    if t.hit == "FIRST":
+        return matched[:1]
+    ranks = [{v: k for k, v in enumerate(o.values)} for o in t.outputs]
+
+    def priority(r: TableRule) -> tuple[int, ...]:
+        return tuple(rk.get(v, len(rk)) for rk, v in zip(ranks, r.outputs, strict=True))
+
+    return [min(matched, key=priority)]
