@@ -204,7 +204,7 @@ INVALID: dict[str, str] = {
     ),
     "label missing en": _edit(_ERROR, "name: {zh: 文字差错, en: Typo}", "name: {zh: 文字差错}"),
     "label with empty zh": _edit(_META, "zh: 示例", "zh: ''"),
-    "points not a decimal": _edit(_SCHEDULE, "points: 1", "points: 'one'"),
+    "points neither a number nor an expression": _edit(_SCHEDULE, "points: 1", "points: ''"),
     "points a boolean": _edit(_SCHEDULE, "points: 1", "points: true"),
     "measure key not an identifier": _edit(_SCHEDULE, "[education]", "[educ ation]"),
     "range missing to": _edit(_SCHEDULE, "measures: [education]", "range: {from: education}"),

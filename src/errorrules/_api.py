@@ -17,7 +17,7 @@ from ._base.location import Location
 from ._compile.compiler import CompiledRuleset, compile_ruleset
 from ._decide.combine import combine
 from ._decide.decision import Decision
-from ._decide.history import History, HistoryRecord, keeps_points
+from ._decide.history import History, HistoryRecord, keeps_points, kept_values
 from ._decide.pipeline import Plan, decide
 from ._decide.versions import before_first, decide_across, version_at
 from ._engines import Engine
@@ -217,6 +217,8 @@ class Ruleset:
                     occurred,
                     unit if isinstance(unit, str) else None,
                     points=keeps_points(self._models),
+                    values=kept_values(self._models),
+                    incident=item,
                 )
                 hist.add(record)
                 out["history"] = record.to_dict()
@@ -237,8 +239,11 @@ class Ruleset:
         heaviest role they bore.
         """
         hist = as_history(history)
-        parts = [self.decide(i, engine=engine, history=hist) for i in incidents]
-        return combine(self._versions[-1].plan, parts)
+        given = list(incidents)
+        parts = [self.decide(i, engine=engine, history=hist) for i in given]
+        newest = self._versions[-1]
+        facts = [check_incident(newest.model, i) for i in given]
+        return combine(newest.plan, parts, facts)
 
     def assess(self, records: Iterable[Mapping[str, Any]], *, period: str) -> Assessment:
         """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``, ``2026-W05``)."""

@@ -18,6 +18,7 @@ import attrs
 from .._model.canonical import canonical_decimal, jsonable
 from .._model.ruleset import AssessItem, AssessmentScheme, RulesetModel, zone
 from .assessment import AssessLine, Period
+from .scope import DecisionScope
 
 
 @attrs.define
@@ -45,6 +46,7 @@ class Lines:
         self.rank = {lv.key: i for i, lv in enumerate(model.severity)}
         self.sev_names = {lv.key: lv.name for lv in model.severity}
         self.as_of = model.time.as_of if model.time is not None else None
+        self.scope = DecisionScope(model, scheme)
         self.units: dict[str, Parts] = {}
         for _, children in scheme.units:
             for c in children:
@@ -106,11 +108,15 @@ class Lines:
         final = (decision.get("severity") or {}).get("final")
         note = f"{', '.join(e['code'] for e in errors)} {final or ''}".strip()
 
+        seen = self.scope.of(decision)
+
         def lines(items: tuple[AssessItem, ...], keep_zero: bool) -> list[AssessLine]:
             found = [
-                (it, _points(it, decision))
+                (it, self.scope.points(it, seen, ref, _points(it, decision)))
                 for it in items
-                if it.event is None and _matches(it, decision, self.rank)
+                if it.event is None
+                and _matches(it, decision, self.rank)
+                and self.scope.holds(it, seen)
             ]
             return [
                 AssessLine(it.id, it.name, canonical_decimal(pts), "decision", ref, day, note)

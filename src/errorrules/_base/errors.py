@@ -25,7 +25,7 @@ class Problem:
 
     ``code`` is stable (``ruleset.unknown_key``, ``condition.syntax``, ...), ``path`` is the
     key path inside the document, ``expected``/``got`` say what should have been there and
-    what was found, ``suggestion`` is a did-you-mean.
+    what was found, ``suggestion`` is a did-you-mean (a name) or a hint (a sentence).
     """
 
     code: str
@@ -51,7 +51,11 @@ class Problem:
         if self.expected is not None or self.got is not None:
             text += f"; expected {self.expected}, got {self.got}"
         if self.suggestion:
-            text += f"; did you mean {self.suggestion!r}?"
+            # A name is offered as a did-you-mean; a sentence is advice, shown as a hint.
+            if " " in self.suggestion.strip():
+                text += f"; hint: {self.suggestion}"
+            else:
+                text += f"; did you mean {self.suggestion!r}?"
         return text
 
     def to_dict(self) -> dict[str, object]:

@@ -8,12 +8,13 @@ they take the schedule's consequence at it for the heaviest role they bore.
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
 
 import attrs
 
 from .._model.ruleset import Combination
-from .consequences import apply_schedule, given
+from .consequences import apply_schedule, entry_points, given
 from .decision import Decision, FactorOutcome, PersonConsequence, Responsibility, TraceEvent
 from .plan import Plan
 
@@ -21,8 +22,13 @@ from .plan import Plan
 Held: TypeAlias = list[tuple[Decision, PersonConsequence]]
 
 
-def combine(plan: Plan, parts: list[Decision]) -> Decision:
-    """One decision from the separately decided ``parts``, by ``plan``'s combination policy."""
+def combine(plan: Plan, parts: list[Decision], facts: Sequence[Mapping[str, Any]] = ()) -> Decision:
+    """One decision from the separately decided ``parts``, by ``plan``'s combination policy.
+
+    ``facts``: each part's checked incident, for schedule entries whose points are an
+    expression — a person's combined points are then the greatest the expression gives over
+    the incidents they bore (the heaviest, as the level is)."""
+    seen = {id(d): f for d, f in zip(parts, facts, strict=False)}
     erring = [d for d in parts if d.errors and not d.exempt and d.limitation is None]
     m = plan.model
     comb = m.combination
@@ -36,7 +42,7 @@ def combine(plan: Plan, parts: list[Decision]) -> Decision:
     people: list[Responsibility] = []
     notes: list[str] = []
     for person, held in _held_by_person(erring).items():
-        consequence, note = _combined(plan, comb, absorb, person, held)
+        consequence, note = _combined(plan, comb, absorb, person, held, seen)
         consequences.append(consequence)
         people.append(Responsibility(person, consequence.role, "combination"))
         notes.append(note)
@@ -70,7 +76,12 @@ def _held_by_person(erring: list[Decision]) -> dict[str, Held]:
 
 
 def _combined(
-    plan: Plan, comb: Combination, absorb: int, person: str, held: Held
+    plan: Plan,
+    comb: Combination,
+    absorb: int,
+    person: str,
+    held: Held,
+    facts: Mapping[int, Mapping[str, Any]],
 ) -> tuple[PersonConsequence, str]:
     """One person's combined consequence, and the note that says how it was reached."""
     levels = plan.levels
@@ -89,7 +100,10 @@ def _combined(
         factors[code] for code in applied if not factors[code].roles or role in factors[code].roles
     ]
     entry = plan.schedule[(levels[level], role)]
-    measures, rng, points, extra = apply_schedule(plan, entry, theirs, None)
+    start = None
+    if entry.points_expr is not None:
+        start = max(entry_points(plan, entry, _facts_of(d, facts)) for d, _ in held)
+    measures, rng, points, extra = apply_schedule(plan, entry, theirs, None, start)
     params, offered = given(entry, measures, theirs, None)
     consequence = PersonConsequence(
         person,
@@ -128,3 +142,13 @@ def _factor_outcomes(erring: list[Decision]) -> tuple[FactorOutcome, ...]:
                 seen.add(f.code)
                 outcomes.append(f)
     return tuple(outcomes)
+
+
+def _facts_of(d: Decision, facts: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """What a points expression reads for one combined incident: its checked fields, the
+    facts and outputs its decision recorded, and its base severity."""
+    out = dict(facts.get(id(d), {}))
+    out.update(d.derived)
+    out.update(d.outputs or ())
+    out["severity"] = d.severity_base
+    return out

@@ -11,6 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from .._base.errors import IncidentError, Problem
+from .._engines.expressions import MISSING
+from .._lang import conditions as cond
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import Consequence, Factor
 from .decision import PersonConsequence, Responsibility, TraceEvent
@@ -23,15 +26,18 @@ def consequences(
     applied: list[Factor],
     base: int,
     trace: list[TraceEvent],
+    facts: dict[str, Any] | None = None,
 ) -> list[PersonConsequence]:
-    """Each person's consequence from the schedule, in responsibility order."""
+    """Each person's consequence from the schedule, in responsibility order (``facts``: what
+    an entry's points expression reads)."""
     out: list[PersonConsequence] = []
     for resp in people:
         mine = [f for f in applied if not f.roles or resp.role in f.roles]
         key = plan.levels[max(0, min(plan.top, base + sum(f.effect.shift for f in mine)))]
         entry = plan.schedule[(key, resp.role)]
         exempt_by = next((f for f in mine if f.effect.exempt), None)
-        measures, rng, points, notes = apply_schedule(plan, entry, mine, exempt_by)
+        start = entry_points(plan, entry, facts or {})
+        measures, rng, points, notes = apply_schedule(plan, entry, mine, exempt_by, start)
         params, offered = given(entry, measures, mine, exempt_by)
         out.append(
             PersonConsequence(
@@ -52,12 +58,20 @@ def consequences(
                 "consequence",
                 f"consequence:{key}:{resp.role}",
                 plan.model.cite(entry.location),
-                (),
+                _read(entry, facts or {}),
                 f"{resp.person}: {', '.join(measures) or 'no measure'}; {points} points"
+                + (f" ({entry.points_text} = {start})" if entry.points_expr is not None else "")
                 + (f" (exempt by {exempt_by.code})" if exempt_by else ""),
             )
         )
     return out
+
+
+def _read(entry: Consequence, facts: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What an entry's points expression read, for the trace."""
+    if entry.points_expr is None:
+        return ()
+    return tuple((n, facts.get(n)) for n in dict.fromkeys(cond.expr_fields(entry.points_expr)))
 
 
 def is_exempt(applied: list[Factor], people: list[PersonConsequence]) -> bool:
@@ -66,10 +80,50 @@ def is_exempt(applied: list[Factor], people: list[PersonConsequence]) -> bool:
     return everyone is not None or (bool(people) and all(c.exempt for c in people))
 
 
+def entry_points(plan: Plan, entry: Consequence, facts: dict[str, Any]) -> Decimal:
+    """An entry's points: its number, or its expression computed on ``facts``.
+
+    Points are deducted, so an expression that gives a negative number, or cannot be
+    computed because a fact it reads is missing, is an error naming the entry and the
+    values — never a silent 0."""
+    fn = plan.points_fns.get((entry.severity, entry.role))
+    if fn is None:
+        return entry.points
+    value = fn(facts)
+    if value is MISSING or value < 0:
+        read = ", ".join(
+            f"{n} = {'missing' if facts.get(n) is None else facts[n]}"
+            for n in dict.fromkeys(cond.expr_fields(entry.points_expr))  # type: ignore[arg-type]
+        )
+        got = "missing" if value is MISSING else str(value)
+        raise IncidentError(
+            [
+                Problem(
+                    "incident.points",
+                    f"the points of the {entry.severity}/{entry.role} consequence "
+                    f"({entry.points_text}) are {got}" + (f" with {read}" if read else ""),
+                    entry.location,
+                    (),
+                    "a number >= 0",
+                    got,
+                    "give the fields it reads, or guard it: if exists(x) then … else 0"
+                    if value is MISSING
+                    else "points are deducted: write max(0, …)",
+                )
+            ]
+        )
+    return Decimal(value)
+
+
 def apply_schedule(
-    plan: Plan, entry: Consequence, factors: list[Factor], exempt_by: Factor | None
+    plan: Plan,
+    entry: Consequence,
+    factors: list[Factor],
+    exempt_by: Factor | None,
+    start: Decimal | None = None,
 ) -> tuple[list[str], tuple[str, str] | None, Decimal, list[str]]:
-    """One person's measures, range, points and notes from a schedule entry and factors."""
+    """One person's measures, range, points and notes from a schedule entry and factors
+    (``start``: the entry's points when they were computed for the incident)."""
     choose = {f.effect.choose for f in factors if f.effect.choose}
     measures = list(entry.measures)
     notes: list[str] = []
@@ -79,7 +133,7 @@ def apply_schedule(
     for f in factors:
         if f.effect.beyond:
             notes.append(_beyond(plan, entry.range, measures, f))
-    points = entry.points
+    points = entry.points if start is None else start
     for f in factors:
         if f.effect.points_multiply is not None:
             points = points * f.effect.points_multiply

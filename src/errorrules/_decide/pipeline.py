@@ -77,7 +77,7 @@ def decide(
     final = final_severity(plan, base, applied, trace)
     people = allocate(plan, kinds["allocation"], facts, trace)
     expired = limitation(plan, facts, trace)  # past it: identified and allocated, not punished
-    bearing = consequences(plan, people if expired is None else [], applied, base, trace)
+    bearing = consequences(plan, people if expired is None else [], applied, base, trace, facts)
     ladders = climb_ladders(plan, facts, history, bearing, trace)
     return Decision(
         m.meta.id,

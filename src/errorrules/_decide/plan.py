@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import attrs
 
 from .._compile.compiler import CompiledRuleset
+from .._engines.expressions import compile_expr
 from .._engines.python import compile_condition
 from .._model.ruleset import Consequence, ErrorDefinition, Factor, Label, RulesetModel, zone
 from .outputs import Outputs
@@ -60,6 +61,12 @@ class Plan:
         self.measure_rank = {mk.key: i for i, mk in enumerate(m.measures)}
         self.schedule: dict[tuple[str, str], Consequence] = {
             (c.severity, c.role): c for c in m.consequences
+        }
+        #: schedule entries whose points are an expression: computed per incident
+        self.points_fns = {
+            (c.severity, c.role): compile_expr(c.points_expr, compile_condition)
+            for c in m.consequences
+            if c.points_expr is not None
         }
         self.labels = Labels.of(m)
         self.first = m.meta.hit_policy == "first"

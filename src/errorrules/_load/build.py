@@ -96,7 +96,7 @@ def _layers(
         return digest.copy().hexdigest()
 
     # A decision table's CSV file decides as much as the YAML does: the hash covers it.
-    tables_csv = sorted(root.glob("*.csv")) if root.is_dir() else []
+    tables_csv = _csv_files(root)
     layers: list[_Layer] = [(sections, files, hashed(files + tables_csv))]
     vdir = root / "versions" if root.is_dir() else None
     if vdir is None or not vdir.is_dir():
@@ -157,7 +157,9 @@ def _model(
     sev_keys = [lv.key for lv in severity]
     mes_keys = [m.key for m in measures]
     time = timing.time(ctx, s.get("time"))
-    facts = history.history(ctx, s.get("history"), s.get("time"), sev_keys, mes_keys)
+    facts = history.history(
+        ctx, s.get("history"), s.get("time"), sev_keys, mes_keys, s.get("outputs")
+    )
     computed = derived.derived(ctx, s.get("derived"), sev_keys)
     phase2 = {d.name for d in computed if d.phase == 2}
     if sev_keys and "severity" not in ctx.ftypes:
@@ -205,15 +207,20 @@ def _model(
         time=time,
         combination=consequences.combination(ctx, s.get("combination"), sev_keys),
         assessment=assessment.assessment(
-            ctx, s.get("assessment"), sev_keys, areas, defined, circumstances, role_keys
+            ctx, s.get("assessment"), sev_keys, areas, defined, circumstances, role_keys, outs
         ),
         sha256=sha,
         root=str(root),
         files=tuple(display(f) for f in files),
-        stable_names=_stable_names(root, files),
+        stable_names=_stable_names(root, files + _csv_files(root)),
         outputs=tuple(outs),
         tables=tuple(tbls),
     )
+
+
+def _csv_files(root: Path) -> list[Path]:
+    """The decision tables' CSV files beside the ruleset: their rows are cited too."""
+    return sorted(root.glob("*.csv")) if root.is_dir() else []
 
 
 def _stable_names(root: Path, files: list[Path]) -> tuple[tuple[str, str], ...]:

@@ -52,6 +52,15 @@ DEFS: dict[str, Any] = {
         "anyOf": [{"type": "string", "pattern": DECIMAL}, {"type": "integer"}, {"type": "number"}],
         "description": "An exact decimal, e.g. 2 or 0.5 or '1.25'",
     },
+    "amount": {
+        "anyOf": [
+            {"type": "string", "pattern": DECIMAL},
+            {"type": "integer"},
+            {"type": "number"},
+            {"type": "string", "minLength": 1},
+        ],
+        "description": "A number, or an expression giving one ('min(loss / 1000, 10)')",
+    },
     "source": {"type": "string", "minLength": 1, "description": "Where the rule comes from"},
     "date": {"type": "string", "format": "date", "description": "YYYY-MM-DD"},
     "field": _obj(
@@ -245,7 +254,7 @@ DEFS: dict[str, Any] = {
             "measures": _list(_ref("measure_given")),
             "may_combine": _list(_ref("measure_given"), minItems=1),
             "range": _obj({"from": _ref("ident"), "to": _ref("ident")}, ["from", "to"]),
-            "points": _ref("decimal"),
+            "points": _ref("amount"),
             "source": _ref("source"),
         },
         ["severity", "role", "points", "source"],
@@ -308,8 +317,10 @@ DEFS: dict[str, Any] = {
                 ]
             },
             "sum": {
-                "enum": ["points"],
-                "description": "sum the points the subject bore in the window (instead of count)",
+                "type": "string",
+                "pattern": IDENT,
+                "description": "instead of counting, sum over the window's records: points (the"
+                " points the subject bore), or an integer or decimal incident field or output",
             },
             "source": _ref("source"),
         },
@@ -347,9 +358,11 @@ DEFS: dict[str, Any] = {
             "errors": _list(_ref("code")),
             "factor": _ref("code"),
             "role": _ref("ident"),
+            "when": _ref("condition"),
             "points": {
-                "anyOf": [{"enum": ["decision"]}, _ref("decimal")],
-                "description": "points per record, or 'decision' for the decision's own points",
+                "anyOf": [{"enum": ["decision"]}, _ref("amount")],
+                "description": "points per record, 'decision' for the decision's own points, "
+                "or an expression over the decision (severity, points, measures, tags, outputs)",
             },
             "cap": _ref("decimal"),
             "source": _ref("source"),

@@ -227,6 +227,9 @@ class Consequence:
     params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     #: measures the entry offers to be combined with the others (可以并处)
     may_combine: tuple[str, ...] = ()
+    #: points computed per incident (``points: "min(loss / 1000, 10)"``); ``points`` is 0 then
+    points_expr: Expr | None = None
+    points_text: str = ""
 
 
 @attrs.frozen
@@ -288,7 +291,9 @@ class HistoryFact:
     source: str
     arg: str | None = None
     location: Location = UNKNOWN
-    #: ``points``: the fact sums the subject's points in the window instead of counting
+    #: what the fact sums in the window instead of counting: ``points`` (the points the
+    #: subject bore), or the name of an integer or decimal incident field or output, whose
+    #: value each record keeps (once per record); None: the fact counts
     sum: str | None = None
 
 
@@ -353,6 +358,12 @@ class AssessItem:
     cap: Decimal | None = None
     location: Location = UNKNOWN
     role: str | None = None  # only decisions where someone bore this role; their points
+    #: decision items: a condition on the decision (its severity, points, measures, tags,
+    #: outputs …) and points computed from the same names
+    when: Condition | None = None
+    when_text: str = ""
+    points_expr: Expr | None = None
+    points_text: str = ""
 
 
 @attrs.frozen
@@ -425,8 +436,19 @@ class TableOutput:
 
 
 @attrs.frozen
+class CellExpr:
+    """An output cell that computes: an expression of its output's type over the facts and
+    outputs (``fine * 0.03``), evaluated only for the rules a hit policy uses."""
+
+    expr: Expr
+    text: str
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class TableRule:
-    """One row: a unary test per input, a value per output; ``row`` counts from 1."""
+    """One row: a unary test per input, then per output a value or a :class:`CellExpr`;
+    ``row`` counts from 1."""
 
     row: int
     tests: tuple[UnaryTest, ...]
@@ -446,7 +468,8 @@ class DecisionTable:
     rules: tuple[TableRule, ...]
     source: str = ""
     aggregation: str | None = None  # SUM MIN MAX COUNT
-    default: tuple[Any, ...] | None = None
+    default: tuple[Any, ...] | None = None  # values or CellExpr, as a rule's outputs
+    #: what the inputs, the cells and the default read (outputs are ordered by it)
     reads: tuple[str, ...] = ()
     location: Location = UNKNOWN
     #: False (``complete: false``): input combinations no rule covers give nothing, and

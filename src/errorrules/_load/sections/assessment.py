@@ -7,24 +7,57 @@ severity levels, areas and roles, so this section is built last.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
 
-from ..._model.ruleset import AssessItem, AssessmentScheme, ErrorDefinition, Factor, Grade, Label
+from ..._lang import conditions as cond
+from ..._model.ruleset import (
+    AssessItem,
+    AssessmentScheme,
+    ErrorDefinition,
+    Factor,
+    Grade,
+    Label,
+    Output,
+)
 from ..yaml import Node
 from .context import Context, KeyPath, decimal, get, items, label, scalar
+
+#: What a decision item's ``when`` and ``points`` read besides the ruleset's outputs.
+DECISION_NAMES = ("severity", "points", "measures", "tags", "errors", "roles")
 
 
 @attrs.frozen
 class _Names:
-    """The keys an assessment item may refer to."""
+    """The keys an assessment item may refer to, and what its expressions read."""
 
     sev_keys: list[str]
     areas: dict[str, Label]
     codes: list[str]
     fcodes: list[str]
     role_keys: list[str]
+    #: a decided incident as an item's condition and points see it
+    scope: dict[str, cond.FieldType] = attrs.field(factory=dict)
+
+
+def decision_scope(
+    ctx: Context, sev_keys: list[str], outputs: Iterable[str]
+) -> dict[str, cond.FieldType]:
+    """The names a decision item's expressions read: the decision's final severity (an
+    ordered scale), its total points, the measures, their tags, the error codes and roles
+    it gave, and every output of the ruleset, which the decision records."""
+    scope = {n: ctx.ftypes[n] for n in outputs if n in ctx.ftypes and n not in DECISION_NAMES}
+    scope.update(
+        severity=cond.FieldType("enum", tuple(sev_keys), True),
+        points=cond.FieldType("decimal"),
+        measures=cond.FieldType("list"),
+        tags=cond.FieldType("list"),
+        errors=cond.FieldType("list"),
+        roles=cond.FieldType("list"),
+    )
+    return scope
 
 
 def assessment(
@@ -35,13 +68,23 @@ def assessment(
     errors: list[ErrorDefinition],
     factors: list[Factor],
     role_keys: list[str],
+    outputs: Iterable[Output] = (),
 ) -> AssessmentScheme | None:
     """The scheme; its items are checked only once its unit field, base and grades are."""
     if node is None or node.kind != "map":
         return None
     unit_node = get(node, "unit_field")
     unit_field = ctx.ref(unit_node, ctx.fields, "incident field", ("assessment", "unit_field"))
-    names = _Names(sev_keys, areas, [e.code for e in errors], [f.code for f in factors], role_keys)
+    outs = [o.name for o in outputs]
+    names = _Names(
+        sev_keys,
+        areas,
+        [e.code for e in errors],
+        [f.code for f in factors],
+        role_keys,
+        decision_scope(ctx, sev_keys, outs),
+    )
+    _shadowed(ctx, node, outs)
     grades = _grades(ctx, node)
     veto_node = get(node, "veto_grade")
     veto_grade = (
@@ -141,6 +184,9 @@ def _item(ctx: Context, it: Node, section: str, path: KeyPath, names: _Names) ->
     ok, points = _points(ctx, it, section, event, path)
     if not ok:
         return None
+    when, when_text, points_expr, points_text = _expressions(ctx, it, event, path, names)
+    if points_expr is not None:
+        points = None
     msev = get(it, "min_severity")
     area = get(it, "area")
     fac = get(it, "factor")
@@ -167,7 +213,58 @@ def _item(ctx: Context, it: Node, section: str, path: KeyPath, names: _Names) ->
         ctx.ref(get(it, "role"), names.role_keys, "role", (*path, "role"))
         if get(it, "role") is not None
         else None,
+        when,
+        when_text,
+        points_expr,
+        points_text,
     )
+
+
+def _expressions(
+    ctx: Context, it: Node, event: str | None, path: KeyPath, names: _Names
+) -> tuple[cond.Condition | None, str, cond.Expr | None, str]:
+    """A decision item's ``when`` and computed ``points``, read against the decision."""
+    wnode, pnode = get(it, "when"), get(it, "points")
+    computed = pnode is not None and pnode.value != "decision" and decimal(pnode) is None
+    if event is not None:
+        for key, node in (("when", wnode), ("points", pnode if computed else None)):
+            if node is not None:
+                ctx.fail(
+                    "ruleset.bad_value",
+                    f"an event item has no {'condition' if key == 'when' else 'expression'}",
+                    node,
+                    (*path, key),
+                    "a number" if key == "points" else "no 'when'",
+                    str(node.value),
+                    "an event counts once per record, times its count: use from: decisions "
+                    "to read a decision",
+                )
+        return None, "", None, ""
+    saved = ctx.ftypes
+    ctx.ftypes = names.scope
+    try:
+        when, when_text = ctx.condition(wnode, (*path, "when")) if wnode else (None, "")
+        expr, text = None, ""
+        if computed:
+            _, expr, text = ctx.amount(pnode, (*path, "points"))
+    finally:
+        ctx.ftypes = saved
+    return when, when_text, expr, text
+
+
+def _shadowed(ctx: Context, node: Node, outputs: list[str]) -> None:
+    """An output named like one of the decision's own names could not be read by an item."""
+    for name in outputs:
+        if name in DECISION_NAMES:
+            ctx.fail(
+                "ruleset.duplicate",
+                f"output {name!r} has the name an assessment item reads the decision's {name} by",
+                node,
+                ("assessment",),
+                f"an output name other than {', '.join(DECISION_NAMES)}",
+                repr(name),
+                "rename the output",
+            )
 
 
 def _points(

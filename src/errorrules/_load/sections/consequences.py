@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from ..._model.ruleset import Combination, Consequence, Factor, Ladder, Level
 from ..yaml import Node
-from .context import Context, KeyPath, decimal, get, items, scalar
+from .context import Context, KeyPath, get, items, scalar
 from .measures import Given, unparameterised
 
 
@@ -94,7 +95,9 @@ def _entry(
                     f"{lo} .. {hi}",
                 )
             rng = (lo, hi)
-    points = decimal(get(item, "points"))
+    points, points_expr, points_text = ctx.amount(get(item, "points"), (*path, "points"))
+    if points_expr is not None:
+        points = Decimal(0)
     if points is not None and points < 0:
         ctx.fail(
             "ruleset.out_of_range",
@@ -104,8 +107,11 @@ def _entry(
             ">= 0",
             str(points),
         )
-    if sev is None or role is None or points is None:
+    if sev is None or role is None:
         return None
+    # Points in error are reported already; the entry still fills its pair, so the
+    # schedule is not also said to have a gap there.
+    points = Decimal(0) if points is None else points
     return Consequence(
         sev,
         role,
@@ -116,6 +122,8 @@ def _entry(
         item.loc,
         given.values,
         offered,
+        points_expr,
+        points_text,
     )
 
 
@@ -146,8 +154,11 @@ def _monotone(ctx: Context, out: list[Consequence], sev_keys: list[str]) -> None
     for c in out:
         by_role.setdefault(c.role, []).append(c)
     order = {k: i for i, k in enumerate(sev_keys)}
-    for role, entries in by_role.items():
-        entries.sort(key=lambda c: order[c.severity])
+    for role, all_entries in by_role.items():
+        # Points computed per incident cannot be compared here: they are left out.
+        entries = sorted(
+            (c for c in all_entries if not c.points_text), key=lambda c: order[c.severity]
+        )
         for a, b in itertools.pairwise(entries):
             if b.points < a.points:
                 ctx.fail(

@@ -18,6 +18,7 @@ from ..._base.errors import Problem
 from ..._base.location import Location
 from ..._base.suggest import did_you_mean
 from ..._lang import conditions as cond
+from ..._lang.unary import parse_expression
 from ..._model.ruleset import FieldSpec, Label
 from ..yaml import Node
 
@@ -127,6 +128,46 @@ class Context:
         parsed, found = cond.parse(text, self.ftypes, start, path, self.zone)
         self.problems += found
         return parsed, text
+
+    def amount(
+        self,
+        node: Node | None,
+        path: KeyPath,
+        fields: dict[str, cond.FieldType] | None = None,
+        what: str = "points",
+    ) -> tuple[Decimal | None, cond.Expr | None, str]:
+        """A number (``3``, ``"0.5"``), or a numeric expression over ``fields`` (default:
+        every fact known so far) written as text: ``(value, expr, text)``, one of the first
+        two set; both None when the node is absent or a problem was reported."""
+        if node is None or node.kind != "scalar":
+            return None, None, ""
+        value = decimal(node)
+        if value is not None:
+            return value, None, ""
+        text = scalar(node, str)
+        if not isinstance(text, str) or not text.strip():
+            return None, None, ""
+        start = node.loc
+        if node.style in ("'", '"'):
+            start = Location(start.file, start.line, start.col + 1)
+        expr, t, found = parse_expression(
+            text, self.ftypes if fields is None else fields, start, path, self.zone
+        )
+        self.problems += found
+        if found or t.kind == "error":
+            return None, None, text
+        if t.kind not in ("integer", "decimal"):
+            self.fail(
+                "condition.type",
+                f"{what} must be a number, but the expression is {t}",
+                node,
+                path,
+                "a number or an expression giving a number",
+                str(t),
+                "a test gives true or false: write if <test> then <points> else 0",
+            )
+            return None, None, text
+        return None, expr, text
 
     def unique(self, nodes: list[Node], key: str, what: str, path: str) -> dict[str, Node]:
         """Report repeated ``key`` values among ``nodes``; the first node of each value."""
