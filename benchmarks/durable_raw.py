@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from zen_table import lowered
+
 from errorrules._lang import conditions as c
 
 SHARD_CONDITIONS = 400  # distinct ``field == value`` tests per field per ruleset (limit: 512)
@@ -117,7 +119,7 @@ def translate(rules: Iterable[Any], action: Callable[[int], str]) -> dict[str, d
     """
     out: dict[str, dict[str, Any]] = {}
     for r in rules:
-        e = expr(r.condition)
+        e = expr(lowered(r.condition))
         if e is False:
             continue
         if e is True:

@@ -445,7 +445,8 @@ def _src_issues(R: dict[str, Any], w: Any) -> None:
 
 
 ISSUES = [
-    "Severity rules are compiled with only their own condition (`_compiler._collect_rules`), "
+    "Severity rules are compiled with only their own condition (`_collect_rules` in "
+    "`_compile/compiler.py`), "
     "so they are matched and fire for every incident with a common fact, whatever error "
     "matched: at 1,000 definitions over a hundred rules fire per incident where about a "
     "dozen are used. Those whose condition is a range (`delay_days in [3..)`, "
@@ -461,8 +462,6 @@ ISSUES = [
     "*engine.match*), where the python engine evaluates only the rules in `only`. "
     "Evaluating the phase-2 rules in Python (they are a handful of factors and allocations) "
     "would halve the durable work of a rete decision.",
-    "`RulesetModel.cite` rebuilds `dict(self.stable_names)` on every call; `decide` calls it "
-    "for each consequence.",
     "Loading composes YAML with PyYAML's pure-Python `SafeLoader`; libyaml is available here "
     "(`yaml.__with_libyaml__`), and `CSafeLoader` also keeps the marks that locations need. "
     "It is a large part of the load time (see *load s* in the scaling notes).",

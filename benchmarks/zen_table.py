@@ -151,12 +151,43 @@ def _unary(cond: c.Condition) -> tuple[str, str] | None:
     return None
 
 
+_HOLDS = {
+    "==": lambda i, j: i == j,
+    "!=": lambda i, j: i != j,
+    "<": lambda i, j: i < j,
+    "<=": lambda i, j: i <= j,
+    ">": lambda i, j: i > j,
+    ">=": lambda i, j: i >= j,
+}
+
+
+def lowered(cond: c.Condition) -> c.Condition:
+    """``cond`` with each ordered-enum comparison (``level >= "city"``) written as the set of
+    values it admits, which both peers' plain translations understand."""
+    if isinstance(cond, c.Not):
+        return c.Not(lowered(cond.item))
+    if isinstance(cond, c.And | c.Or):
+        return type(cond)(tuple(lowered(i) for i in cond.items))
+    if (
+        isinstance(cond, c.Comparison)
+        and cond.order
+        and isinstance(cond.left, c.FieldRef)
+        and isinstance(cond.right, c.Value)
+        and cond.right.value in cond.order
+    ):
+        at = cond.order.index(cond.right.value)
+        keep = tuple(v for i, v in enumerate(cond.order) if _HOLDS[cond.op](i, at))
+        return c.InSet(cond.left.name, keep)
+    return cond
+
+
 def row_cells(cond: c.Condition) -> dict[str, str]:
     """``{field or EXPR_COLUMN: cell}``; all cells must hold (a decision table row is an AND).
 
     A field tested once in the row gets a unary cell in its column; everything else (tests
     across fields, a field tested twice) is one full expression in the expression column.
     """
+    cond = lowered(cond)
     if isinstance(cond, c.Const):
         return {EXPR_COLUMN: expression(cond)}
     parts = cond.items if isinstance(cond, c.And) else (cond,)
