@@ -114,9 +114,11 @@ def _typed(kind: str, v: Any) -> Any:
     if kind in ("integer", "decimal"):
         d = _decimal(v)
         return int(d) if kind == "integer" and d is not None and d == d.to_integral() else d
-    if kind == "datetime" and isinstance(v, str):
-        try:
+    try:
+        if kind == "datetime" and isinstance(v, str):
             return _dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
-            return None
+        if kind == "date" and isinstance(v, str):
+            return _dt.date.fromisoformat(v)
+    except ValueError:
+        return None
     return v

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from .._base.errors import IncidentError, Problem
 from .._engines.expressions import MISSING, compile_expr
 from .._engines.python import compile_condition
 from .._engines.tables import CompiledTable
@@ -42,6 +43,14 @@ class Outputs:
             for o in m.outputs
             if o.value is not None
         }
+        self.ranges = {
+            o.name: (
+                compile_expr(o.low, compile_condition),
+                compile_expr(o.high, compile_condition),
+            )
+            for o in m.outputs
+            if o.low is not None and o.high is not None
+        }
         #: a boolean output written as a test is missing when a fact it reads is
         self.strict = {o.name for o in m.outputs if o.value is not None and o.type == "boolean"}
         self.sources = {o.name: m.cite(o.location) for o in m.outputs}
@@ -68,6 +77,8 @@ class Outputs:
         trace: list[TraceEvent],
         done: dict[str, dict[str, Any]],
     ) -> Any:
+        if o.type == "range":
+            return self._range(o, facts)
         if o.table is not None:
             if o.table not in done:
                 done[o.table] = self._table(o.table, facts, trace)
@@ -81,6 +92,30 @@ class Outputs:
         if o.type == "decimal" and value is not None and not isinstance(value, list):
             return canonical_decimal(Decimal(value))  # a decimal output is one, even from 200
         return value
+
+    def _range(self, o: Output, facts: dict[str, Any]) -> dict[str, Any] | None:
+        """``{low, high}``, or missing when an end is; an end past the other is an error."""
+        low_fn, high_fn = self.ranges[o.name]
+        low, high = low_fn(facts), high_fn(facts)
+        if low is MISSING or high is MISSING:
+            return None
+        if isinstance(low, Decimal | int) and not isinstance(low, bool):
+            low, high = canonical_decimal(Decimal(low)), canonical_decimal(Decimal(high))
+        if low > high:
+            raise IncidentError(
+                [
+                    Problem(
+                        "incident.range",
+                        f"the range {o.name!r} runs backwards: low {_show(low)} is above "
+                        f"high {_show(high)}",
+                        o.location,
+                        (),
+                        "low <= high",
+                        f"{_show(low)} > {_show(high)}",
+                    )
+                ]
+            )
+        return {"low": low, "high": high}
 
     def _table(self, name: str, facts: dict[str, Any], trace: list[TraceEvent]) -> dict[str, Any]:
         table = self.tables[name]
@@ -119,6 +154,8 @@ def _has_exists(e: c.Expr) -> bool:
 
 def _show(value: Any) -> str:
     data = jsonable(value)
+    if isinstance(data, dict) and set(data) == {"low", "high"}:
+        return f"[{data['low']}..{data['high']}]"
     if isinstance(data, list):
         return "[" + ", ".join(str(x) for x in data) + "]"
     if isinstance(data, bool):

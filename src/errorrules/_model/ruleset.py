@@ -403,7 +403,7 @@ class Output:
     """
 
     name: str
-    type: str  # integer decimal text boolean datetime enum list
+    type: str  # integer decimal text boolean date datetime enum list range
     label: Label
     source: str
     value: Expr | None = None
@@ -415,6 +415,9 @@ class Output:
     reads: tuple[str, ...] = ()
     phase: int = 1
     location: Location = UNKNOWN
+    #: a ``range`` output's ends (numbers, dates or datetimes): the value is {low, high}
+    low: Expr | None = None
+    high: Expr | None = None
 
 
 @attrs.frozen

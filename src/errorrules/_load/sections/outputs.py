@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from ..._lang import conditions as cond
 from ..._lang import unary as u
 from ..._lang.exprcheck import ERROR, T
@@ -22,7 +24,7 @@ from ..yaml import Node
 from .context import Context, KeyPath, get, items, label, scalar
 from .tables import table_ftype
 
-TYPES = ("integer", "decimal", "text", "boolean", "datetime", "enum", "list")
+TYPES = ("integer", "decimal", "text", "boolean", "date", "datetime", "enum", "list", "range")
 _FTYPE = {"text": "string"}
 
 
@@ -73,10 +75,7 @@ def outputs(
 
 
 def _phase2(o: Output) -> Output:
-    return Output(
-        o.name, o.type, o.label, o.source, o.value, o.value_text, o.table, o.table_output,
-        o.values, o.ordered, o.reads, 2, o.location,
-    )  # fmt: skip
+    return attrs.evolve(o, phase=2)
 
 
 def _output(
@@ -91,6 +90,9 @@ def _output(
         ctx.fail("ruleset.missing_key", "an enum output lists its values", spec, (*path, "values"))
         return None
     vnode, tnode = get(spec, "value"), get(spec, "table")
+    loc = node.keys.get(name, spec.loc)
+    if typ == "range":
+        return _range(ctx, spec, path, name, loc)
     if (vnode is None) == (tnode is None):
         ctx.fail(
             "ruleset.bad_value",
@@ -101,7 +103,6 @@ def _output(
             "both" if vnode is not None else "neither",
         )
         return None
-    loc = node.keys.get(name, spec.loc)
     common: dict[str, Any] = {
         "name": name,
         "type": typ,
@@ -112,17 +113,8 @@ def _output(
         "location": loc,
     }
     if vnode is not None:
-        text = str(scalar(vnode, (str, int, float, bool), ""))
-        if isinstance(vnode.value, bool):
-            text = "true" if vnode.value else "false"
-        elif isinstance(vnode.value, int | float):
-            text = str(vnode.raw)
-        start = vnode.loc
-        if vnode.style in ("'", '"'):
-            start = type(start)(start.file, start.line, start.col + 1)
-        expr, t, found = u.parse_expression(text, ctx.ftypes, start, (*path, "value"), ctx.zone)
-        ctx.problems.extend(found)
-        if found or t == ERROR:
+        expr, t, text = _expression(ctx, vnode, (*path, "value"))
+        if expr is None:
             return None
         if not _fits(typ, ftype, t, expr):
             _mismatch(ctx, vnode, (*path, "value"), typ, t)
@@ -134,6 +126,80 @@ def _output(
             **common,
         )
     return _from_table(ctx, spec, tnode, by_table, ftype, path, common)
+
+
+def _expression(ctx: Context, vnode: Node, path: KeyPath) -> tuple[cond.Expr | None, T, str]:
+    """An output's expression, typed; None when it has problems (reported)."""
+    text = str(scalar(vnode, (str, int, float, bool), ""))
+    if isinstance(vnode.value, bool):
+        text = "true" if vnode.value else "false"
+    elif isinstance(vnode.value, int | float):
+        text = str(vnode.raw)
+    start = vnode.loc
+    if vnode.style in ("'", '"'):
+        start = type(start)(start.file, start.line, start.col + 1)
+    expr, t, found = u.parse_expression(text, ctx.ftypes, start, path, ctx.zone)
+    ctx.problems.extend(found)
+    if found or t == ERROR:
+        return None, t, text
+    return expr, t, text
+
+
+_ENDS = ("integer", "decimal", "date", "datetime")
+
+
+def _range(ctx: Context, spec: Node, path: KeyPath, name: str, loc: Any) -> Output | None:
+    """A range: two expressions, ``low`` and ``high``, of numbers, dates or datetimes."""
+    ends: list[tuple[cond.Expr, T]] = []
+    for key in ("low", "high"):
+        enode = get(spec, key)
+        if enode is None:
+            ctx.fail(
+                "ruleset.missing_key",
+                f"a range output gives its {key} end",
+                spec,
+                (*path, key),
+                f"{key}: an expression",
+                "nothing",
+            )
+            continue
+        expr, t, _ = _expression(ctx, enode, (*path, key))
+        if expr is None:
+            continue
+        if t.kind not in _ENDS and t.kind != "null":
+            _mismatch(ctx, enode, (*path, key), "range", t, f"its {key} end is")
+            continue
+        ends.append((expr, t))
+    for key in ("value", "table"):
+        if get(spec, key) is not None:
+            ctx.fail(
+                "ruleset.bad_value",
+                "a range output is computed from its two ends",
+                spec,
+                (*path, key),
+                "low and high",
+                key,
+            )
+            return None
+    if len(ends) != 2:
+        return None
+    (low, lt), (high, ht) = ends
+    numeric = ("integer", "decimal")
+    same = lt.kind == ht.kind or {lt.kind, ht.kind} <= set(numeric)
+    if not same and "null" not in (lt.kind, ht.kind):
+        _mismatch(ctx, spec, path, "range", ht, f"its low end is {lt} and its high end")
+        return None
+    reads = tuple(dict.fromkeys([*cond.expr_fields(low), *cond.expr_fields(high)]))
+    return Output(
+        name=name,
+        type="range",
+        label=label(get(spec, "name")),
+        source=scalar(get(spec, "source"), str, ""),
+        reads=reads,
+        location=loc,
+        low=low,
+        high=high,
+    )
 
 
 def _from_table(
@@ -223,6 +289,8 @@ def _mismatch(
         hint = "round(x), floor(x) or ceiling(x) give an integer; or declare type: decimal"
     elif typ == "enum":
         hint = "every value it can give must be one of the output's values"
+    elif typ == "range":
+        hint = "a range's two ends are numbers, dates or datetimes, both of one kind"
     ctx.fail(
         "output.type",
         f"the output is declared {typ}, but {what} {t}",
