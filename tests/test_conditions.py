@@ -388,6 +388,51 @@ def test_a_bad_regular_expression_is_reported(pattern: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("pattern", "said"),
+    [
+        ("(a)\\1", "invalid escape sequence: \\1"),  # a backreference
+        ("(?=a)a", "invalid perl operator: (?="),  # lookahead
+        ("(?<!a)b", "invalid perl operator: (?<!"),  # lookbehind
+        ("(?>a+)b", "invalid perl operator: (?>"),  # an atomic group
+        ("a*+", "bad repetition operator: *+"),  # possessive
+        ("a\\Z", "invalid escape sequence: \\Z"),  # Python's end of text; RE2 writes \z
+        ("a{1001}", "invalid repetition size: {1001}"),
+        ("x\\Cy", "\\C matches one byte, not one character"),
+    ],
+)
+def test_a_pattern_re2_refuses_is_a_located_problem_with_a_hint(pattern: str, said: str) -> None:
+    # Python's re accepts each of these (but \C): they would backtrack, or mean bytes.
+    text = f'kind == "typo" and name matches "{pattern}"'
+    p = one(text, "condition.pattern")
+    assert p.message == f"bad pattern: {said}"
+    assert p.location == Location("rules.yaml", 7, 11 + text.index('matches "') + 8)
+    assert p.path == ("errors", 0, "when")
+    assert p.got == repr(pattern)
+    assert p.suggestion == "RE2 has no backreferences or lookaround; rewrite without them"
+    assert "hint: RE2 has no backreferences" in str(p)
+
+
+def test_a_pattern_that_would_backtrack_in_python_is_accepted_and_linear() -> None:
+    assert ok('name matches "(a+)+$"') == Matches("name", "(a+)+$")
+    assert not holds('name matches "(a+)+$"', name="a" * 10_000 + "!")
+    assert holds('name matches "(a+)+$"', name="a" * 10_000)
+
+
+def test_re2_classes_are_ascii_and_unicode_classes_are_written_out() -> None:
+    # Documented: \d \w \s are ASCII in RE2 (Python's re reads them as Unicode).
+    assert holds('name matches "\\d+"', name="2026")
+    assert not holds('name matches "\\d+"', name="２０２６")  # full-width digits
+    assert holds('name matches "\\p{Nd}+"', name="２０２６")
+    assert not holds('name matches "\\w+"', name="张伟")
+    assert holds('name matches "\\p{Han}+"', name="张伟")
+
+
+def test_a_lone_surrogate_is_one_character_and_never_an_exception() -> None:
+    assert holds('name matches "a.b"', name="a\ud800b")
+    assert not holds('name matches "ab"', name="a\ud800b")
+
+
+@pytest.mark.parametrize(
     "text", ["name in [1..2]", "flag in [1..2]", "at in [1..2]", "kind in (..3)"]
 )
 def test_a_range_needs_a_number_field(text: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from .._compile.compiler import CompiledRuleset
 from .._lang import conditions as c
+from .._lang.regex import compile_pattern
 from .expressions import COMPARE, compile_comparison, division_checks
 
 Pred = Callable[[dict[str, Any]], bool]
@@ -46,8 +46,9 @@ def compile_condition(cond: c.Condition) -> Pred:
         field = cond.field
         return lambda f: f.get(field) is not None
     if isinstance(cond, c.Matches):
-        field, rx = cond.field, re.compile(cond.pattern)
-        return lambda f: isinstance(v := f.get(field), str) and rx.fullmatch(v) is not None
+        # RE2, linear in the text; the rete engine precomputes ``matches`` with this closure.
+        field, rx = cond.field, compile_pattern(cond.pattern)
+        return lambda f: isinstance(v := f.get(field), str) and rx.fullmatch(v)
     if isinstance(cond, c.Contains):
         field, item = cond.field, cond.value
         return lambda f: item in (f.get(field) or ())

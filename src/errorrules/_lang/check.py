@@ -11,7 +11,6 @@ expression, an ordering of an ordered enum — is a ``Comparison`` typed by ``ex
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,6 +38,7 @@ from .ir import (
 )
 from .listcheck import ListChecker
 from .parser import _RawCall, _RawCmp, _RawLit, _RawName, _RawTest, raw_pos
+from .regex import HINT, PatternError, compile_pattern
 
 
 @attrs.frozen
@@ -118,7 +118,9 @@ class _Checker(ListChecker):
         if isinstance(left, _RawName) and isinstance(right, _RawLit):
             ftype = self.fields.get(left.name)
             ordered_enum = ftype is not None and ftype.type == "enum" and ftype.ordered
-            if not (ordered_enum and raw.op not in ("==", "!=")):
+            # A date (a date output) compares as an expression: "2026-03-01" is read as a date.
+            is_date = ftype is not None and ftype.type == "date"
+            if not (ordered_enum and raw.op not in ("==", "!=")) and not is_date:
                 return self.test(_RawTest(left.name, left.pos, "cmp", raw.op, (right,)))
         named = isinstance(left, _RawName) and isinstance(right, _RawName)
         if named and left.name in self.fields and right.name not in self.fields:
@@ -234,9 +236,16 @@ class _Checker(ListChecker):
             self.fail("condition.type", "a pattern is quoted text", lit.pos)
             return Const(False)
         try:
-            re.compile(lit.value)
-        except re.error as exc:
-            self.fail("condition.pattern", f"bad pattern: {exc}", lit.pos)
+            compile_pattern(lit.value)  # once per pattern: the engines take it from the cache
+        except PatternError as exc:
+            self.fail(
+                "condition.pattern",
+                f"bad pattern: {exc}",
+                lit.pos,
+                expected="a regular expression RE2 accepts (it matches in linear time)",
+                got=repr(lit.value),
+                suggestion=HINT,
+            )
             return Const(False)
         return Matches(t.field, lit.value)
 

@@ -14,6 +14,7 @@ import attrs
 
 from ..._compile.compiler import CompiledRule, CompiledRuleset
 from ..._lang import conditions as c
+from ..python import compile_condition
 from .cexpr import _cjson, _props, _tests
 from .encoding import _Field
 from .limits import _MARKER, _WARM
@@ -55,7 +56,11 @@ def plan(compiled: CompiledRuleset) -> Plan:
     groups = _pack(exprs)
     used = {p for r in exprs for p in r.props}
     by_prop = {f.prop: f for f in translator.fields.values()}
-    pre_by_prop = {p.prop: p for p in translator.precomputed.values()}
+    pre_by_prop = {
+        prop: _Precomputed(prop, cond, compile_condition(cond))
+        for prop, cond in translator.precomputed.values()
+        if prop in used
+    }
     shards = [_shard(group, by_prop, pre_by_prop) for group in groups]
     c_tests = sum(
         1 for r in exprs for t in _tests(r.expr) if t.prop != _MARKER and t.prop not in pre_by_prop
@@ -63,7 +68,7 @@ def plan(compiled: CompiledRuleset) -> Plan:
     return Plan(
         shards=shards,
         fields={n: f for n, f in translator.fields.items() if f.prop in used},
-        precomputed=[p for p in translator.precomputed.values() if p.prop in used],
+        precomputed=list(pre_by_prop.values()),
         c_tests=c_tests,
         never=tuple(never),
     )

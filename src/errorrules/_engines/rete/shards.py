@@ -132,15 +132,26 @@ class _ShardModel:
         return _depth(self.root)
 
 
-def _depth(node: _Alpha) -> int:
+def _depth(root: _Alpha) -> int:
     # Popping a node pushes its matching children; while one child is processed the others
-    # wait on the stack: D(n) = max(k, k - 1 + max D(child)).
-    if node.depth >= 0:
-        return node.depth
-    k = node.pending()
-    deepest = max((_depth(ch) for ch in node.successors()), default=0)
-    node.depth = max(k, k - 1 + deepest) if k else 0
-    return node.depth
+    # wait on the stack: D(n) = max(k, k - 1 + max D(child)). Walked with a stack of our
+    # own, children first: a long ``and`` is a chain of one node per test, deeper than
+    # Python's recursion limit.
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if node.depth >= 0:
+            stack.pop()
+            continue
+        pending = [ch for ch in node.successors() if ch.depth < 0]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        k = node.pending()
+        deepest = max((ch.depth for ch in node.successors()), default=0)
+        node.depth = max(k, k - 1 + deepest) if k else 0
+    return root.depth
 
 
 def _fits_alone(expr: _CExpr) -> bool:

@@ -9,7 +9,9 @@ in Python with the ``python`` engine's own ``compile_condition`` and sent as a b
 property ``p0``, ``p1``…. Every ``Comparison`` (arithmetic, functions, dates, aggregates, two
 fields, an ordered enum) is precomputed: durable compares doubles, which cannot hold every
 decimal exactly. A rule too
-big for one shard has its costliest branch precomputed until it fits.
+big for one shard has its costliest branches precomputed, as few as make it fit; an ``or``
+of more than ``MAX_FIRINGS`` branches, which C can never run, is precomputed whole at once,
+so planning stays O(n log n) in a condition's length.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import attrs
 
 from ..._compile.compiler import CompiledRuleset
 from ..._lang import conditions as c
-from ..python import compile_condition
 from .cexpr import (
     _INVERSE,
     _alpha_count,
@@ -38,7 +39,7 @@ from .cexpr import (
     _with_marker,
 )
 from .encoding import _KIND, _Field, _is_number
-from .limits import _RESERVED
+from .limits import _RESERVED, MAX_CONNECTIVES, MAX_FIRINGS
 from .nnf import _All, _Any, _Const, _Lit, _Node, from_nnf
 from .shards import _fits_alone
 
@@ -69,7 +70,9 @@ class _Translator:
             for name, spec in compiled.model.field_map.items()
         }
         self.fields: dict[str, _Field] = {}
-        self.precomputed: dict[str, _Precomputed] = {}
+        # Each part to precompute, by its canonical repr: its property and its condition.
+        # Planning tries parts it then leaves in C; only those used get a predicate (plan()).
+        self.precomputed: dict[str, tuple[str, c.Condition]] = {}
         self.taken: set[int] = {fnv1a32(n) for n in _RESERVED}
         self.counters = {"f": itertools.count(), "p": itertools.count()}
 
@@ -135,9 +138,8 @@ class _Translator:
         key = repr(cond)
         pre = self.precomputed.get(key)
         if pre is None:
-            pre = _Precomputed(self._name("p"), cond, compile_condition(cond))
-            self.precomputed[key] = pre
-        return _CTest(pre.prop, "==", True)
+            pre = self.precomputed[key] = (self._name("p"), cond)
+        return _CTest(pre[0], "==", True)
 
     def _test(self, lit: _Lit) -> _CExpr:
         atom = lit.atom
@@ -179,28 +181,129 @@ class _Translator:
             return _COr((missing, _CTest(p, "all", code)), exclusive=True)
         return _CTest(p, "any", code)
 
-    def _translate(self, node: _Node, pre: set[int]) -> _CExpr:
-        if id(node) in pre:
-            return self._precompute(node)
+    def _translate(self, node: _Node) -> _CExpr:
         if isinstance(node, _Lit):
             return self._test(node)
         if isinstance(node, _Const):
             raise AssertionError("constants are folded away")
-        items = [self._translate(i, pre) for i in node.items]
-        if isinstance(node, _All):
-            items.sort(key=_anchor_rank)  # equality first: mutually exclusive siblings
-            return _flat(_CAnd, items)
-        return _flat(_COr, items)
+        if _translate_whole(node):
+            # Each branch of an ``or`` counts at least one firing, precomputed or not, and
+            # firings multiply up an ``and``: such an ``or`` can never run in C. One fact for
+            # all of it, decided now, keeps planning linear in its length.
+            return self._precompute(node)
+        return _connect(node, [self._translate(i) for i in node.items])
 
     def rule_expr(self, node: _Node) -> _CExpr:
-        """The C expression of one rule, with parts precomputed until it fits one shard."""
-        pre: set[int] = set()
-        while True:
-            body = None if isinstance(node, _Const) else self._translate(node, pre)
-            expr = _with_marker(body)
-            if _fits_alone(expr) or id(node) in pre:
-                return expr
-            pre.add(id(_heaviest(node, pre, self)))
+        """The C expression of one rule, with parts precomputed until it fits one shard.
+
+        The branches are precomputed costliest first, as few as make the rule fit: found by
+        probing 1, 2, 4 … branches and then bisecting, so a rule of n branches costs
+        O(n log n), not n translations of all of it.
+        """
+        if isinstance(node, _Const):
+            return _with_marker(None)
+        if isinstance(node, _Lit) or _translate_whole(node):
+            expr = _with_marker(self._translate(node))
+            return expr if _fits_alone(expr) else _with_marker(self._precompute(node))
+        items = node.items
+        done = {id(i): self._translate(i) for i in items}  # each branch, in C
+        expr = _with_marker(_connect(node, [done[id(i)] for i in items]))
+        if _fits_alone(expr):
+            return expr
+        order = sorted({id(i): i for i in items}.values(), key=lambda i: -_cost(done[id(i)]))
+        pres: dict[int, _CExpr] = {}
+        counts = {key: _counts(node, e) for key, e in done.items()}
+
+        def attempt(k: int) -> _CExpr | None:
+            chosen = {id(i) for i in order[:k]}
+            # The two cheap bounds first, from each branch's own counts: most tries fail here.
+            if _over(node, [(0, 1) if id(i) in chosen else counts[id(i)] for i in items]):
+                return None
+            parts = []
+            for i in items:
+                if id(i) not in chosen:
+                    parts.append(done[id(i)])
+                    continue
+                if id(i) not in pres:
+                    pres[id(i)] = self._precompute(i)
+                parts.append(pres[id(i)])
+            e = _with_marker(_connect(node, parts))
+            return e if _fits_alone(e) else None
+
+        found = _fewest(len(order), attempt)
+        return found if found is not None else _with_marker(self._precompute(node))
+
+
+def _translate_whole(node: _All | _Any) -> bool:
+    """An ``or`` too long for C is one precomputed test whatever its branches hold."""
+    return isinstance(node, _Any) and len(node.items) > MAX_FIRINGS
+
+
+def _connect(node: _All | _Any, items: list[_CExpr]) -> _CExpr:
+    if isinstance(node, _All):
+        items.sort(key=_anchor_rank)  # equality first: mutually exclusive siblings
+        return _flat(_CAnd, items)
+    return _flat(_COr, items)
+
+
+def _counts(node: _All | _Any, e: _CExpr) -> tuple[int, int]:
+    """A branch's connectives and firings once ``_connect`` has merged it into ``node``."""
+    merged = isinstance(e, _CAnd) if isinstance(node, _All) else isinstance(e, _COr)
+    merged = merged and not (isinstance(e, _COr) and e.exclusive)
+    return _connectives(e) - (1 if merged else 0), _firings(e)
+
+
+def _over(node: _All | _Any, counts: list[tuple[int, int]]) -> bool:
+    """Whether the rule of these branches has too many connectives or firings for C.
+
+    The same sums as ``_fits_alone``'s first test, on the rule ``_connect`` and
+    ``_with_marker`` would build: the marker's ``$and``, an ``$or`` of its own, the rest.
+    """
+    connectives = (1 if isinstance(node, _All) else 2) + sum(n for n, _ in counts)
+    if connectives > MAX_CONNECTIVES:
+        return True
+    if isinstance(node, _Any):
+        return sum(f for _, f in counts) > MAX_FIRINGS
+    firings = 1
+    for _, f in counts:
+        firings *= f
+        if firings > MAX_FIRINGS:
+            return True
+    return False
+
+
+def _cost(e: _CExpr) -> int:
+    return _connectives(e) + _alpha_count(e) + _firings(e)
+
+
+def _fewest(n: int, attempt: Callable[[int], _CExpr | None]) -> _CExpr | None:
+    """``attempt(k)`` for the least k in 1..n that fits (0 is known not to), or None.
+
+    Fitting is monotone in practice (precomputing a branch never adds connectives or
+    firings; it can add a property, or a node beside one the branch shared), so bisecting
+    finds the k a scan would; where it is not, it still finds a k that fits, which is all
+    soundness needs: any part may be precomputed.
+    """
+    lo, hi = 0, 1
+    found: _CExpr | None = None
+    while found is None:
+        if hi >= n:
+            hi = n
+            found = attempt(n) if lo < n else None
+            if found is None:
+                return None
+        else:
+            found = attempt(hi)
+            if found is None:
+                lo, hi = hi, hi * 2
+    while hi - lo > 1:  # attempt(lo) fails, attempt(hi) fits
+        mid = (lo + hi) // 2
+        got = attempt(mid)
+        if got is None:
+            lo = mid
+        else:
+            hi, found = mid, got
+    return found
 
 
 def _disjoint_outside(r: c.Range) -> bool:
@@ -208,21 +311,3 @@ def _disjoint_outside(r: c.Range) -> bool:
     if r.low is None or r.high is None:
         return True
     return r.low < r.high or (r.low == r.high and r.low_inclusive and r.high_inclusive)
-
-
-def _heaviest(node: _Node, pre: set[int], translator: _Translator) -> _Node:
-    """The part of ``node`` to precompute next: its costliest branch, else all of it."""
-    if not isinstance(node, _All | _Any):
-        return node
-
-    def cost(n: _Node) -> int:
-        if id(n) in pre:
-            return 0
-        e = translator._translate(n, pre)
-        return _connectives(e) + _alpha_count(e) + _firings(e)
-
-    items = [i for i in node.items if id(i) not in pre]
-    best = max(items, key=cost, default=None)
-    if best is None or cost(best) <= 1:
-        return node
-    return best
