@@ -92,9 +92,12 @@ class VerifyReport:
     ``checked`` counts entries confirmed before the first fault (all of them when
     ``ok``); ``first_bad`` is the seq at fault, or None when ``ok`` or when the fault
     belongs to no single entry (e.g. missing triggers); ``reason`` says what is wrong.
+    ``head`` is the hash the verified chain ends at (64 zeros when it is empty) when
+    ``ok``; keep it elsewhere and pass it back as ``expect_head`` to detect truncation.
     """
 
     ok: bool
     checked: int
     first_bad: int | None
     reason: str
+    head: str | None = None

@@ -1,19 +1,34 @@
 """The SQLite file format of a register: tables, indexes and append-only triggers.
 
 Owns the DDL (:data:`SCHEMA`), the names of the triggers that verification expects
-(:data:`TRIGGERS`), the format marker with its version, and creating or recognising
-that schema in a connection. The rows' meaning (the hash chain) is in ``chain``.
+(:data:`TRIGGERS`), the format marker with its version, creating or recognising that
+schema in a connection, and comparing a file's schema with it (:func:`schema_differences`:
+an added trigger, table or view, a replaced one, a dropped index). The rows' meaning
+(the hash chain) is in ``chain``.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Final
 
 from .chain import GENESIS_HASH
 from .records import RegisterError
 
-__all__ = ["FORMAT", "SCHEMA", "SCHEMA_VERSION", "TRIGGERS", "check_schema", "create_schema"]
+__all__ = [
+    "FORMAT",
+    "MASTER_SQL",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TRIGGERS",
+    "check_schema",
+    "create_schema",
+    "expected_objects",
+    "schema_differences",
+]
 
 FORMAT: Final = "errorrules-register"
 SCHEMA_VERSION: Final = 1
@@ -153,3 +168,54 @@ def check_schema(conn: sqlite3.Connection, path: str) -> None:
             f"{path!r} has register schema version {rows[0][1]!r}; "
             f"this errorrules reads version {SCHEMA_VERSION}"
         )
+
+
+MASTER_SQL: Final = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+"""The query whose rows :func:`schema_differences` reads."""
+
+
+def _normal(sql: str | None) -> str | None:
+    # Compare statements by their words: only a changed statement is a replaced object.
+    return None if sql is None else " ".join(sql.split())
+
+
+def _objects(rows: Iterable[tuple[object, ...]]) -> dict[str, tuple[object, ...]]:
+    return {
+        str(name): (kind, table, _normal(sql if isinstance(sql, str) else None))
+        for kind, name, table, sql in rows
+    }
+
+
+@functools.cache
+def expected_objects() -> Mapping[str, tuple[object, ...]]:
+    """name -> (type, table, normalised SQL) of every object :data:`SCHEMA` creates."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for statement in _statements(SCHEMA):
+            conn.execute(statement)
+        return MappingProxyType(_objects(conn.execute(MASTER_SQL).fetchall()))
+    finally:
+        conn.close()
+
+
+def schema_differences(rows: Iterable[tuple[object, ...]]) -> list[str]:
+    """What differs between ``sqlite_master`` rows and the expected schema, one phrase each.
+
+    ``rows`` are ``(type, name, tbl_name, sql)``, e.g. from ``SELECT type, name, tbl_name,
+    sql FROM sqlite_master``. Statistics tables (``sqlite_stat*``, made by ANALYZE) are left
+    out: they change no row and no rule.
+    """
+    expected = expected_objects()
+    present = _objects(
+        row for row in rows if not (row[0] == "table" and str(row[1]).startswith("sqlite_stat"))
+    )
+    found: list[str] = []
+    for name in sorted(present.keys() | expected.keys()):
+        have, want = present.get(name), expected.get(name)
+        if want is None:
+            found.append(f"an added {have[0] if have else 'object'} {name!r}")
+        elif have is None:
+            found.append(f"the {want[0]} {name!r} is missing")
+        elif have != want:
+            found.append(f"the {want[0]} {name!r} is not the one a register has (replaced)")
+    return found

@@ -9,9 +9,10 @@ hashes.
 
 Triggers refuse UPDATE and DELETE, so the API cannot rewrite history; someone who
 goes around it (drops the triggers, edits the file) is caught by
-:meth:`Register.verify`. One limit is inherent to any hash chain: removing the
-*newest* entries leaves a valid shorter chain, so keep the latest ``hash`` (see
-:meth:`Register.head`) somewhere else if truncation matters.
+:meth:`Register.verify`, which also compares the file's schema with a register's. One
+limit is inherent to any hash chain: removing the *newest* entries leaves a valid shorter
+chain, so keep the latest ``hash`` (see :meth:`Register.head`) somewhere else and pass it
+to ``verify(expect_head=…)`` if truncation matters.
 
 Corrections never edit an entry: a new entry ``supersedes`` the old one, and
 :meth:`Register.current`, :meth:`Register.by_person` and :meth:`Register.by_unit`
@@ -23,6 +24,7 @@ walk (``verify``) need no database; this module runs the SQL around them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -31,9 +33,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from .chain import GENESIS_HASH, entry_hash, record_json
+from .connection import connect, sql_error
 from .prepare import Prepared, prepare, prepare_item, utc_key
 from .records import AppendItem, PayloadError, RegisterEntry, RegisterError, VerifyReport
-from .sqlite_schema import TRIGGERS, check_schema, create_schema
+from .sqlite_schema import MASTER_SQL, TRIGGERS, check_schema, create_schema, schema_differences
 from .verify import LookupRows, VerifyWalk
 
 # The register's names are imported from here (errorrules, the CLI, the tests), so the
@@ -46,6 +49,7 @@ __all__ = [
     "RegisterEntry",
     "RegisterError",
     "VerifyReport",
+    "Writer",
 ]
 
 _BUSY_TIMEOUT_S: Final = 30.0
@@ -220,8 +224,8 @@ class _Batch:
         self._unit_rows.clear()
 
 
-def _verify(conn: sqlite3.Connection) -> VerifyReport:
-    walk = VerifyWalk()
+def _verify(conn: sqlite3.Connection, expect_head: str | None) -> VerifyReport:
+    walk = VerifyWalk(expect_head)
     try:
         twice = conn.execute(_SUPERSEDED_TWICE_SQL).fetchone()
         persons = LookupRows(
@@ -238,9 +242,64 @@ def _verify(conn: sqlite3.Connection) -> VerifyReport:
         if fault is None:
             triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             fault = walk.missing_triggers(TRIGGERS, (name for (name,) in triggers))
+        if fault is None:
+            fault = walk.schema(schema_differences(conn.execute(MASTER_SQL)))
     except sqlite3.DatabaseError as exc:
         return walk.unreadable(exc)
+    fault = fault or walk.anchored()
     return walk.ok() if fault is None else fault
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        # SQLite may have rolled back already (a full disk can); then there is nothing to do.
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+class Writer:
+    """The appends of one write transaction (:meth:`Register.writing`).
+
+    Each :meth:`append` is chained on at once and returned with its seq and hash; the rows
+    reach the file when the transaction commits, all of them or none.
+    """
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: _Batch) -> None:
+        self._batch = batch
+
+    def append(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        kind: str = "decision",
+        persons: Iterable[str] = (),
+        unit: str | None = None,
+        occurred_at: str | None = None,
+        supersedes: int | None = None,
+    ) -> RegisterEntry:
+        """Like :meth:`Register.append`, inside this transaction."""
+        prepared = prepare(
+            payload,
+            kind=kind,
+            persons=persons,
+            unit=unit,
+            occurred_at=occurred_at,
+            supersedes=supersedes,
+        )
+        self._batch.add(0, prepared)
+        return self._batch.written[-1]
+
+    @property
+    def written(self) -> list[RegisterEntry]:
+        """The entries appended in this transaction so far."""
+        return list(self._batch.written)
+
+    @property
+    def last(self) -> RegisterEntry | None:
+        """The newest entry appended in this transaction, or None."""
+        return self._batch.written[-1] if self._batch.written else None
 
 
 # --- the register -----------------------------------------------------------------
@@ -256,19 +315,39 @@ class Register:
 
     Several processes may open the same file: every write holds the write lock from
     before it reads the chain's head (``BEGIN IMMEDIATE``), so concurrent appends
-    serialise and the chain stays linear. A Register object belongs to one thread.
+    serialise and the chain stays linear; :meth:`writing` holds it across reads and
+    appends, for a caller that decides what to append from what is there. A writer
+    waits up to ``timeout`` seconds for another's lock. A Register object belongs to one
+    thread.
+
+    ``read_only=True`` opens an existing register through SQLite's read-only mode: a
+    missing file is an error instead of a new register, nothing can be written, and a
+    file the user may not write can still be read and verified.
+
+    SQLite's failures (a full disk, a read-only file, a lock held too long) are raised as
+    RegisterError with one line saying so; a failed write leaves nothing behind.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, record_time: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        record_time: bool = False,
+        read_only: bool = False,
+        timeout: float = _BUSY_TIMEOUT_S,
+    ) -> None:
         self._path = os.fspath(path)
         self._record_time = record_time
-        try:
-            conn = sqlite3.connect(self._path, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
-        except sqlite3.Error as exc:
-            raise RegisterError(f"cannot open register {self._path!r}: {exc}") from exc
+        self._read_only = read_only
+        self._timeout = timeout
+        self._writing = False
+        conn = connect(self._path, read_only=read_only, timeout=timeout)
         self._conn: sqlite3.Connection | None = conn
         try:
             self._open(conn)
+        except sqlite3.Error as exc:
+            self.close()
+            raise self._error(exc, writing=False) from exc
         except BaseException:
             self.close()
             raise
@@ -277,21 +356,37 @@ class Register:
         try:
             empty = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "SQLITE_NOTADB") not in (
+                "SQLITE_NOTADB",
+                "SQLITE_CORRUPT",
+            ):
+                raise  # a read-only or unreadable file: __init__ says which, in one line
             raise RegisterError(
                 f"{self._path!r} is not an errorrules register (not an SQLite database: {exc})"
             ) from exc
+        if empty and self._read_only:
+            raise RegisterError(f"{self._path!r} is an empty file, not an errorrules register")
         if empty:
             create_schema(conn)
         check_schema(conn, self._path)
-        # Only now, knowing the file is a register, change how it is journaled.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        if not self._read_only:
+            # Only now, knowing the file is a register, change how it is journaled.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
+
+    def _error(self, exc: sqlite3.Error, *, writing: bool) -> RegisterError:
+        return sql_error(exc, self._path, writing=writing, timeout=self._timeout)
 
     @property
     def path(self) -> str:
         """The file this register lives in."""
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the register was opened read-only."""
+        return self._read_only
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -349,20 +444,54 @@ class Register:
         return self._write(items)
 
     def _write(self, items: Iterable[Any]) -> list[RegisterEntry]:
-        conn = self._db()
-        recorded_at = datetime.now(UTC).isoformat() if self._record_time else None
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            batch = _Batch(conn, recorded_at)
+        with self.writing() as writer:
             for index, item in enumerate(items):
-                batch.add(index, item)
+                writer._batch.add(index, item)
+        return writer._batch.written
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Writer]:
+        """ONE write transaction: read the register and append, all under the write lock.
+
+        Inside the ``with`` block this register's reads (:meth:`current`, :meth:`entries`
+        …) see the file as it is while no other writer can change it, so what the caller
+        decides from them cannot be stale; the :class:`Writer` appends. Leaving the block
+        commits every append; an exception rolls all of them back.
+        """
+        conn = self._db()
+        if self._read_only:
+            raise RegisterError(f"register {self._path!r} is open read-only")
+        if self._writing:
+            raise RegisterError(f"register {self._path!r} is already in a write transaction")
+        recorded_at = datetime.now(UTC).isoformat() if self._record_time else None
+        self._writing = True
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            batch = _Batch(conn, recorded_at)
+            yield Writer(batch)
             batch.flush()
             conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(conn)
+            raise self._error(exc, writing=True) from exc
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
-        return batch.written
+        finally:
+            self._writing = False
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Register]:
+        """One read transaction: every read in the block sees the same snapshot."""
+        conn = self._db()
+        if conn.in_transaction:  # inside writing(): that is one snapshot already
+            yield self
+            return
+        conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            _rollback(conn)
 
     # --- reading ---
 
@@ -417,20 +546,18 @@ class Register:
 
     # --- checking ---
 
-    def verify(self) -> VerifyReport:
+    def verify(self, *, expect_head: str | None = None) -> VerifyReport:
         """Re-check the register from entry 1, streaming, and stop at the first fault.
 
         Finds edited entries (content does not match its hash), deleted entries (a seq
         gap), reordered or re-hashed entries (prev_hash does not link), invalid
-        supersedes references, lookup tables that disagree with the entries, and
-        missing append-only triggers. Removal of the newest entries is invisible to
-        any hash chain: compare :meth:`head` with a hash kept elsewhere for that.
+        supersedes references, lookup tables that disagree with the entries, missing
+        append-only triggers, and a schema that is not a register's (an added or
+        replaced trigger, an added table or view, a dropped index). Removal of the
+        newest entries is invisible to any hash chain: pass ``expect_head``, a head hash
+        kept elsewhere (:meth:`head`, ``VerifyReport.head``), and the report fails unless
+        the chain ends at it.
         """
-        conn = self._db()
         # One read transaction: every cursor sees the same snapshot while others append.
-        conn.execute("BEGIN")
-        try:
-            return _verify(conn)
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        with self.reading():
+            return _verify(self._db(), expect_head)

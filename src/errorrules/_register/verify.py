@@ -162,13 +162,18 @@ class VerifyWalk:
     """One verification pass; it counts what it confirmed, so a fault can say how far.
 
     Feed it :meth:`entries`, then whatever storage-level checks the backend has
-    (:meth:`missing_triggers`); report :meth:`unreadable` if the storage fails midway
-    and :meth:`ok` if nothing was found.
+    (:meth:`missing_triggers`, :meth:`schema`), then :meth:`anchored` (the chain ends at the
+    head hash kept elsewhere, when one was given); report :meth:`unreadable` if the storage
+    fails midway and :meth:`ok` if nothing was found.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, expect_head: str | None = None) -> None:
         self.checked = 0
         self.expected_seq = 1
+        self.head = GENESIS_HASH
+        self._expect_head = expect_head
+        # The seq whose hash is expect_head (0: the empty register's), once the walk meets it.
+        self._expected_at: int | None = 0 if expect_head == GENESIS_HASH else None
 
     def bad(self, seq: int | None, reason: str) -> VerifyReport:
         """A failed report at ``seq`` (None: the fault belongs to no single entry)."""
@@ -176,7 +181,9 @@ class VerifyWalk:
 
     def ok(self) -> VerifyReport:
         """The report when every check passed."""
-        return VerifyReport(ok=True, checked=self.checked, first_bad=None, reason="ok")
+        return VerifyReport(
+            ok=True, checked=self.checked, first_bad=None, reason="ok", head=self.head
+        )
 
     def unreadable(self, exc: Exception) -> VerifyReport:
         """The report when the storage itself failed while being read."""
@@ -213,6 +220,9 @@ class VerifyWalk:
                 return self.bad(seq, problem)
             self.checked += 1
             self.expected_seq, prev_hash = seq + 1, row[9]
+            if prev_hash == self._expect_head:
+                self._expected_at = seq
+        self.head = prev_hash
         for lookup, table in ((persons, "entry_persons"), (units, "entry_units")):
             if (left := lookup.peek()) is not None:
                 return self.bad(
@@ -227,3 +237,32 @@ class VerifyWalk:
         if missing := sorted(set(expected) - set(present)):
             return self.bad(None, f"append-only triggers are missing: {', '.join(missing)}")
         return None
+
+    def schema(self, differences: Iterable[str]) -> VerifyReport | None:
+        """The report when the database's schema is not a register's, else None."""
+        if found := list(differences):
+            return self.bad(None, f"the schema differs from a register's: {'; '.join(found)}")
+        return None
+
+    def anchored(self) -> VerifyReport | None:
+        """The report when the chain does not end at the expected head, else None.
+
+        Only a hash kept outside the register shows that its newest entries were removed:
+        the shorter chain is valid in itself.
+        """
+        expected = self._expect_head
+        if expected is None or expected == self.head:
+            return None
+        ends = f"the chain ends at entry {self.checked} ({self.head[:12]}…), not at {expected}"
+        if self._expected_at is not None:
+            later = self.checked - self._expected_at
+            return self.bad(
+                None,
+                f"{ends}: that is the hash of entry {self._expected_at}, and {later} "
+                f"entr{'y was' if later == 1 else 'ies were'} appended since",
+            )
+        return self.bad(
+            None,
+            f"{ends}, which is no entry's hash: entries were removed, or the register is "
+            "another one",
+        )

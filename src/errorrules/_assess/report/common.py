@@ -127,6 +127,24 @@ def ruleset_text(a: Mapping[str, Any], lang: str) -> str:
     return " ".join(parts)
 
 
+def register_text(a: Mapping[str, Any], lang: str) -> str:
+    """The register's head hash and entries the report was computed from; "" for none.
+
+    A printed report thus anchors the register: ``errorrules verify REGISTER --expect-head
+    HASH`` fails if entries were later removed from its end.
+    """
+    r = as_map(a.get("register"))
+    head = as_str(r.get("head"))
+    if not head:
+        return ""
+    t = LABELS[lang]
+    count = as_str(r.get("entries"))
+    sep = "" if lang == "zh" else " "
+    return f"{t['register_head']} {head}" + (
+        f"{t['lparen']}{count}{sep}{t['entries']}{t['rparen']}" if count else ""
+    )
+
+
 def scheme_text(a: Mapping[str, Any], lang: str) -> str:
     """The scoring rules on one line: base, floor, grade bounds, the veto rule."""
     t = LABELS[lang]

@@ -1,12 +1,16 @@
 """The CSV report: one row per deduction, bonus and veto item, then a total row per unit.
 
-Owns ``CSV_HEADER`` and ``render_csv``, the flat form a spreadsheet reads.
+Owns ``CSV_HEADER`` and ``render_csv``, the flat form a spreadsheet reads. Names come from
+clerks and hosts, so a text cell a spreadsheet would run as a formula (``=cmd|' /C calc'!A0``,
+``@SUM(1)``) is neutralised as OWASP advises, by a leading single quote; the numeric columns
+(rank, score, points) stay numbers, ``-2.5`` included.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,13 +18,28 @@ from .common import as_list, as_map, as_str, grade_label, ranked_units, tr
 from .labels import LABELS
 
 CSV_HEADER = ("unit", "rank", "score", "grade", "kind", "item", "points", "ref", "date", "note")
+#: How a cell that a spreadsheet reads as a formula (or DDE) begins.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def _text(value: str) -> str:
+    """A text cell, shown as the text it is: never run as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _number(value: str) -> str:
+    """A numeric column's cell: a plain number stays as it is, anything else is text."""
+    return value if _NUMBER.match(value) else _text(value)
 
 
 def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bool = False) -> str:
     """One row per deduction, bonus and veto item, then a ``total`` row per unit.
 
     ``points`` is as in the dict (deductions positive; ``kind`` gives the sign); the ``total``
-    row's points are the unit's score. ``grade`` and ``item`` are the names in ``lang``.
+    row's points are the unit's score. ``grade`` and ``item`` are the names in ``lang``. A
+    report computed from a register ends with a ``register`` row whose ``ref`` is the head
+    hash it was computed from.
     """
     t = LABELS[lang]
     buf = io.StringIO()
@@ -28,10 +47,10 @@ def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bo
     w.writerow(CSV_HEADER)
     for u in ranked_units(assessment):
         head = [
-            as_str(u.get("unit")),
-            as_str(u.get("rank")),
-            as_str(u.get("score")),
-            grade_label(u, assessment, lang),
+            _text(as_str(u.get("unit"))),
+            _number(as_str(u.get("rank"))),
+            _number(as_str(u.get("score"))),
+            _text(grade_label(u, assessment, lang)),
         ]
         for kind, key in (("deduction", "deductions"), ("bonus", "bonuses"), ("veto", "veto")):
             for it in (as_map(x) for x in as_list(u.get(key))):
@@ -42,11 +61,11 @@ def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bo
                     [
                         *head,
                         kind,
-                        tr(it.get("name"), lang, as_str(it.get("item"))),
-                        as_str(it.get("points")),
-                        as_str(it.get("ref")),
-                        as_str(it.get("date")),
-                        note,
+                        _text(tr(it.get("name"), lang, as_str(it.get("item")))),
+                        _number(as_str(it.get("points"))),
+                        _text(as_str(it.get("ref"))),
+                        _text(as_str(it.get("date"))),
+                        _text(note),
                     ]
                 )
         note = (
@@ -55,6 +74,13 @@ def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bo
         )
         if u.get("vetoed"):
             note += f", {t['veto_long']}"
-        w.writerow([*head, "total", t["total"], as_str(u.get("score")), "", "", note])
+        w.writerow(
+            [*head, "total", t["total"], _number(as_str(u.get("score"))), "", "", _text(note)]
+        )
+    register = as_map(assessment.get("register"))
+    if head_hash := as_str(register.get("head")):
+        # Last, so every row above keeps its meaning; ref holds the hash to check against.
+        entries = f"{as_str(register.get('entries'))} {t['entries']}"
+        w.writerow(["", "", "", "", "register", t["register_head"], "", head_hash, "", entries])
     out = buf.getvalue()
     return "\ufeff" + out if excel_bom else out

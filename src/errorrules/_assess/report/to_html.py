@@ -33,6 +33,7 @@ from .common import (
     period_text,
     plain_number,
     ranked_units,
+    register_text,
     scheme_text,
     signed,
     tr,
@@ -64,13 +65,14 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh") -> str:
         sha=sha,
         fmt=fmt,
         scheme=scheme_text(a, lang),
+        register=register_text(a, lang),
         cards=_cards(a, units, lang),
         chart=svg_chart(a, units, lang),
         legend=_legend(a, lang, colors),
         pass_line=pass_threshold(a) is not None,
         units=[_unit(u, a, lang, colors) for u in units],
         groups=_groups(a, lang),
-        footer=_footer(fmt, ruleset, sha, lang),
+        footer=_footer(fmt, ruleset, sha, lang, as_str(as_map(a.get("register")).get("head"))),
     )
 
 
@@ -266,7 +268,7 @@ def _error(e: Mapping[str, Any], lang: str) -> _Error:
     )
 
 
-def _footer(fmt: str, ruleset: str, sha: str, lang: str) -> str:
+def _footer(fmt: str, ruleset: str, sha: str, lang: str, head: str = "") -> str:
     t = LABELS[lang]
     foot = [t["footer"]]
     if fmt:
@@ -275,4 +277,6 @@ def _footer(fmt: str, ruleset: str, sha: str, lang: str) -> str:
         foot.append(f"{t['ruleset']} {ruleset}")
     if sha:
         foot.append(f"sha256 {sha}")
+    if head:
+        foot.append(f"{t['register']} {t['register_head']} {head}")
     return " · ".join(foot)

@@ -18,6 +18,7 @@ from .common import (
     grade_label,
     period_text,
     ranked_units,
+    register_text,
     ruleset_text,
     scheme_text,
     signed,
@@ -92,6 +93,8 @@ def _heading(a: Mapping[str, Any], lang: str) -> list[str]:
         out += [title, "=" * display_width(title)]
     out.append(f"{t['period']}{t['colon']}{period_text(a, lang)}")
     out.append(f"{t['ruleset']}{t['colon']}{ruleset_text(a, lang)}")
+    if register := register_text(a, lang):
+        out.append(f"{t['register']}{t['colon']}{register}")
     out.append(f"{t['scheme']}{t['colon']}{scheme_text(a, lang)}")
     out.append("")
     return out

@@ -1,0 +1,137 @@
+"""Item identity: when appending an incident or an event again changes nothing.
+
+A register holds *items*: decided incidents (payload ``{"incident_id", "incident",
+"decision", …}``) and events (payload ``{"event", "id", …}``). An item's identity is its
+namespace (``incident`` or ``event``) and its id; its content is :func:`content_hash`, the
+SHA-256 of the canonical JSON (``chain.canonical``) of the item as it was given — the
+incident, not its decision, so deciding it again under a changed ruleset is still "the same
+incident". An :class:`ItemIndex` of the stored items answers, for an item about to be
+appended, :meth:`ItemIndex.look`:
+
+- ``present``: an entry with this id holds this content (the current one, or one a
+  correction has since replaced: a retry of a file that holds both is a no-op);
+- ``new``: no entry has this id;
+- ``correction``: the id is stored with other content, and the caller said it corrects it;
+- ``conflict``: the id is stored with other content and the caller did not say so.
+
+Nothing here touches a database: the caller reads the entries under the write lock, so the
+answer cannot be stale when it appends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Literal
+
+import attrs
+
+from .chain import canonical
+from .records import RegisterEntry
+
+__all__ = ["EVENT", "INCIDENT", "ItemIndex", "Look", "content_hash", "item_of", "key_of"]
+
+INCIDENT: Final = "incident"
+EVENT: Final = "event"
+
+
+def content_hash(value: object) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``value`` (plain JSON data)."""
+    return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
+
+
+def key_of(ident: object) -> str | None:
+    """The id as a key (``7`` and ``"7"`` are one id), or None for no usable id."""
+    if ident is None or isinstance(ident, bool):
+        return None
+    if isinstance(ident, str):
+        return ident if ident.strip() else None
+    if isinstance(ident, int):
+        return str(ident)
+    return None
+
+
+def item_of(payload: Mapping[str, Any], id_field: str | None) -> tuple[str, str, str] | None:
+    """``(namespace, key, content hash)`` of a stored payload; None when it is no item.
+
+    An incident's id is read from the incident as given (its ``id_field``), as the caller
+    reads it from the line it is about to append; without an ``id_field``, from the
+    decision's ``incident_id``.
+    """
+    incident = payload.get("incident")
+    if "decision" in payload and isinstance(incident, Mapping):
+        ident = incident.get(id_field) if id_field else payload.get("incident_id")
+        key = key_of(ident)
+        return None if key is None else (INCIDENT, key, content_hash(incident))
+    if "event" in payload:
+        key = key_of(payload.get("id"))
+        return None if key is None else (EVENT, key, content_hash(dict(payload)))
+    return None
+
+
+@attrs.frozen
+class Look:
+    """What :meth:`ItemIndex.look` found: the outcome and the entry it concerns.
+
+    ``seq`` is the matching entry for ``present`` (``superseded_by`` says whether a
+    correction replaced it since) and the current entry for ``correction`` and
+    ``conflict``; None for ``new``.
+    """
+
+    outcome: Literal["new", "present", "correction", "conflict"]
+    seq: int | None = None
+    superseded_by: int | None = None
+
+
+class ItemIndex:
+    """The stored items by (namespace, key): every version's seq and content hash."""
+
+    def __init__(self) -> None:
+        self._versions: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        self._superseded: dict[int, int] = {}  # seq -> the seq that supersedes it
+
+    @classmethod
+    def of(cls, entries: Iterable[RegisterEntry], id_field: str | None) -> ItemIndex:
+        """The index of ``entries`` (all of them, in seq order, superseded ones too)."""
+        index = cls()
+        for entry in entries:
+            index.add_entry(entry, id_field)
+        return index
+
+    def add_entry(self, entry: RegisterEntry, id_field: str | None) -> None:
+        """Record a stored entry (entries are added in seq order)."""
+        if entry.supersedes is not None:
+            self._superseded[entry.supersedes] = entry.seq
+        item = item_of(entry.payload, id_field)
+        if item is not None:
+            self._versions.setdefault((item[0], item[1]), []).append((entry.seq, item[2]))
+
+    def add(
+        self, namespace: str, key: str, seq: int, digest: str, supersedes: int | None = None
+    ) -> None:
+        """Record that entry ``seq`` holds this item (a correction when ``supersedes``)."""
+        self._versions.setdefault((namespace, key), []).append((seq, digest))
+        if supersedes is not None:
+            self._superseded[supersedes] = seq
+
+    def current(self, namespace: str, key: str) -> int | None:
+        """The newest entry of this item that nothing supersedes, or None."""
+        for seq, _ in reversed(self._versions.get((namespace, key), ())):
+            if seq not in self._superseded:
+                return seq
+        return None
+
+    def look(self, namespace: str, key: str, digest: str, *, correction: bool) -> Look:
+        """What appending this item (``correction``: as a correction) would mean."""
+        versions = self._versions.get((namespace, key), [])
+        current = self.current(namespace, key)
+        same = [seq for seq, d in versions if d == digest]
+        if current is not None and current in same:
+            return Look("present", current)
+        if current is not None and correction:
+            return Look("correction", current)
+        if same:  # a version a correction has replaced: a retry of the original line
+            return Look("present", same[-1], self._superseded.get(same[-1]))
+        if current is not None:
+            return Look("conflict", current)
+        return Look("new")
