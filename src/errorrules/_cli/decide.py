@@ -1,33 +1,35 @@
-"""The commands that decide incidents and print each decision: ``decide`` (JSON), ``explain``."""
+"""The commands that decide incidents and print each decision: ``decide`` (JSON), ``explain``.
+
+Each record is decided on its own: a bad one is reported on stderr and the rest are still
+decided (exit 1 when any was rejected; ``--fail-fast`` stops at the first).
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from .._base.errors import IncidentError
-from .inputs import load_ruleset, read_incidents
+from .inputs import Batch, load_ruleset, read_records
 
 
 def _decide_each(args: argparse.Namespace, render: Any) -> int:
     rules = load_ruleset(args.path, args.engine)
-    status = 0
-    for where, incident in read_incidents(args.incidents):
-        try:
-            decision = rules.decide(incident, engine=args.engine)
-        except IncidentError as exc:
-            status = 1
-            for p in exc.problems:
-                print(
-                    f"{where}: {p.code}: {p.message} (at {p.path_text}); expected "
-                    f"{p.expected}, got {p.got}"
-                    + (f"; did you mean {p.suggestion!r}?" if p.suggestion else ""),
-                    file=sys.stderr,
-                )
-            continue
-        print(render(decision))
-    return status
+    batch = Batch(fail_fast=args.fail_fast)
+    for rec in read_records(args.incidents):
+        exc = rec.error
+        if exc is None:
+            try:
+                decision = rules.decide(rec.data, engine=args.engine)
+            except IncidentError as err:
+                exc = err
+            else:
+                print(render(decision))
+                batch.done += 1
+                continue
+        if batch.reject(rec, exc):
+            break
+    return batch.close()
 
 
 def cmd_decide(args: argparse.Namespace) -> int:

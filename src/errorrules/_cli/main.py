@@ -1,12 +1,17 @@
 """The ``errorrules`` command: its parser, and how ``main`` turns each failure into an exit code.
 
 The sub-commands live by family (``ruleset``, ``decide``, ``register``, ``assess``); what they
-read is ``inputs``. Everything goes through the public API.
+read is ``inputs``. Everything goes through the public API. ``main`` is also the one place that
+deals with the environment: our streams write UTF-8 whatever the locale says, a reader that
+closes the pipe early (``| head``) ends the command quietly, and an operating-system error is
+one line — never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,14 +21,28 @@ from .assess import cmd_assess
 from .decide import cmd_decide, cmd_explain
 from .dmn import cmd_import_dmn, cmd_tck
 from .inputs import UsageError
-from .register import cmd_history, cmd_register, cmd_verify
+from .register import add_verify_parsers, cmd_history, cmd_register
 from .ruleset import cmd_check, cmd_schema, cmd_test
+
+#: The exit codes (README, "Exit codes").
+EXIT_CODES = """exit codes:
+  0    done: every record decided, the ruleset valid, the chain intact
+  1    done, but something was wrong: a record rejected (each named on stderr), a ruleset
+       problem, a failing scenario, a broken hash chain
+  2    not done: bad arguments, a missing or unreadable file, an input file that does not
+       parse as a whole, an engine that cannot run here, an operating-system error
+  130  interrupted (Ctrl-C)
+  141  the reader of standard output went away (as for any tool killed by SIGPIPE)"""
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="errorrules",
         description="Office work-error rules as data: check, decide, explain.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -41,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--engine", choices=ENGINES, default="python")
         if name == "explain":
             s.add_argument("--lang", choices=("zh", "en"), default="zh")
+        _fail_fast(s)
         s.set_defaults(func=func)
 
     s = sub.add_parser("test", help="run a ruleset's scenario files")
@@ -59,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", help="ruleset folder")
     s.add_argument("incidents")
     s.add_argument("--engine", choices=ENGINES, default="python")
+    _fail_fast(s)
     s.set_defaults(func=cmd_register)
 
     s = sub.add_parser("history", help="a person's or a unit's current register entries")
@@ -68,11 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--unit")
     s.set_defaults(func=cmd_history)
 
-    s = sub.add_parser(
-        "verify", help="check a register's hash chain; exit 1 naming the first bad entry"
-    )
-    s.add_argument("ledger")
-    s.set_defaults(func=cmd_verify)
+    add_verify_parsers(sub)  # verify (--expect-head) and head
 
     s = sub.add_parser("assess", help="assess every unit over a period; text, json, csv or html")
     s.add_argument("path", help="ruleset folder")
@@ -82,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", choices=("zh", "en"), default="zh")
     s.add_argument("--out", help="write to this file instead of standard output")
     s.add_argument("--engine", choices=ENGINES, default="python")
+    _fail_fast(s)
     s.set_defaults(func=cmd_assess)
 
     s = sub.add_parser("import-dmn", help="import a DMN 1.x model as a ruleset folder")
@@ -99,7 +117,59 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail_fast(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first rejected record (by default every record is tried; exit 1 "
+        "when any was rejected)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code (:data:`EXIT_CODES`)."""
+    _utf8_streams()
+    if sys.stdout is None:  # started with stdout closed (``>&-``): output would vanish
+        if sys.stderr is not None:
+            print("errorrules: standard output is closed", file=sys.stderr)
+        return 2
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not as "Exception ignored" at exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return code
+
+
+def _utf8_streams() -> None:
+    """UTF-8 on stdout and stderr whatever the locale (``LANG=C``, ``PYTHONIOENCODING=ascii``):
+    decisions, reports and names are UTF-8 text, as files written with ``--out`` are.
+    Text Python cannot encode at all (an unpaired surrogate) is escaped, not a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:  # None when the descriptor is closed; a test's own stream
+            continue
+        try:
+            if codecs.lookup(stream.encoding or "ascii").name != "utf-8":
+                reconfigure(encoding="utf-8")
+            reconfigure(errors="backslashreplace")
+        except (LookupError, OSError, ValueError):
+            continue
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -117,9 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"errorrules: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:
-        return 130
+        raise
+    except OSError as exc:  # a full disk, a file that cannot be written: the system's words
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"errorrules: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -22,9 +22,23 @@ from .decision import Decision, VersionOutcome
 Picks: TypeAlias = tuple[list[int], str]
 
 
+def local_day(when: _dt.datetime, tz: _dt.tzinfo) -> _dt.date:
+    """The calendar day of ``when`` in ``tz``, for any datetime Python can hold.
+
+    Near year 1 or 9999 a ±14:00 offset puts the instant outside Python's years: such an
+    instant is before (after) every version, so the first (last) day stands for it. Checked
+    incidents never come near (their years are 1900 to 2199); ``decided_at`` and
+    ``Ruleset.version_at`` take any datetime.
+    """
+    try:
+        return when.astimezone(tz).date()
+    except OverflowError:
+        return _dt.date.min if when.year < _dt.MAXYEAR // 2 else _dt.date.max
+
+
 def version_at(models: Sequence[RulesetModel], tz: _dt.tzinfo, when: _dt.datetime) -> int:
     """Index of the version in force at ``when`` (``tz`` decides the day)."""
-    day = when.astimezone(tz).date()
+    day = local_day(when, tz)
     found = 0
     for i, m in enumerate(models):
         if m.meta.effective <= day:
@@ -147,7 +161,7 @@ def decide_across(
             else "; no later version is lighter"
         )
     first = models[0].meta.effective
-    if act is not None and act.astimezone(tz).date() < first:
+    if act is not None and local_day(act, tz) < first:
         reason += f"; the act predates every version (the first took effect {first})"
     record = outcome_record(models, outcomes, chosen_i)
     return attrs.evolve(chosen, versions=record, version_reason=reason)
@@ -159,7 +173,7 @@ def before_first(
     """Say so when an act predates the only version: it is judged by it all the same."""
     t = model.time
     act = facts.get(t.as_of) if t is not None else None
-    if act is None or act.astimezone(tz).date() >= model.meta.effective:
+    if act is None or local_day(act, tz) >= model.meta.effective:
         return d
     return attrs.evolve(
         d,

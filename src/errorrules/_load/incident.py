@@ -11,22 +11,48 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .._base.errors import IncidentError, Problem
 from .._base.location import Location
+from .._base.names import person_field
 from .._base.suggest import did_you_mean
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import FieldSpec, RulesetModel
-from .yaml import describe_value
+from .yaml import MAX_DEPTH, describe_value
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DIGITS",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_ITEMS",
+    "MAX_RECORD_BYTES",
+    "MAX_TEXT",
+    "MAX_YAML_BYTES",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "SAFE_INT",
+    "check_incident",
+]
 
 SAFE_INT = 2**53
 MAX_TEXT = 65_535
 MAX_DIGITS = 28
 #: The most items a list field may hold (of text, or of items).
 MAX_ITEMS = 64
+#: The years a datetime may fall in. Wide for an office's records (an archive reaching back to
+#: 1900, acts dated two centuries ahead), narrow enough that no window, limitation period,
+#: ``add_days`` or zone conversion of an accepted date can leave Python's years 1 to 9999.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+#: What the readers of incident files take (the command line's; the API takes mappings): a
+#: record (one JSON Lines line) of at most 1 MiB, a whole JSON file of at most 16 MiB (read in
+#: well under a second), a YAML file of at most 4 MiB (composed at about 0.4 MiB a second), and
+#: nesting at most ``MAX_DEPTH`` levels deep (as in rulesets).
+MAX_RECORD_BYTES = 1 << 20
+MAX_DOCUMENT_BYTES = 16 << 20
+MAX_YAML_BYTES = 4 << 20
 
 Facts = dict[str, Any]
 
@@ -79,6 +105,9 @@ def check_incident(model: RulesetModel, data: Any, where: str = "<incident>") ->
                 )
             continue
         converted = _convert(spec, value, loc, problems)
+        if converted is not None and spec.person:
+            # One person, one name: NFC, outer spaces stripped; an empty name is refused.
+            converted = person_field(name, converted, loc, problems)
         if converted is not None:
             facts[name] = converted
     if problems:
@@ -109,6 +138,8 @@ def _convert(
         limit = min(spec.max_length or MAX_TEXT, MAX_TEXT)
         if len(value) > limit:
             return bad(f"at most {limit} characters", "incident.too_long", "text too long")
+        if not _unicode(value):
+            return bad("Unicode text", "incident.bad_text", "unpaired surrogate in text")
         if t == "enum" and value not in spec.keys:
             keys = [k for k, _ in spec.values]
             problems.append(
@@ -126,30 +157,19 @@ def _convert(
         return value
     if t == "boolean":
         return value if isinstance(value, bool) else bad("true or false")
-    if t == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral():
-                value = int(value)
-            else:
-                return bad("an integer")
-        if abs(value) >= SAFE_INT:
-            return bad("an integer within ±2^53", "incident.out_of_range", "out of range")
-        return _bounds(spec, value, loc, problems, path)
-    if t == "decimal":
-        num = _to_decimal(value)
-        if num is None:
-            return bad("a decimal number (as text, an integer or a number)")
-        if num.adjusted() > 15 or len(num.as_tuple().digits) > MAX_DIGITS:
-            return bad(
-                "a decimal of at most 28 digits below 10^16",
-                "incident.out_of_range",
-                "out of range",
-            )
-        return _bounds(spec, canonical_decimal(num), loc, problems, path)
+    if t in ("integer", "decimal"):
+        num = _number(t, value, bad)
+        return None if num is None else _bounds(spec, num, loc, problems, path)
     if t == "datetime":
         dt = _to_datetime(value)
         if dt is None:
             return bad("an ISO 8601 datetime with offset, e.g. 2026-03-02T09:30:00+08:00")
+        if not MIN_YEAR <= dt.year <= MAX_YEAR:
+            return bad(
+                f"a datetime in the years {MIN_YEAR} to {MAX_YEAR}",
+                "incident.out_of_range",
+                "date out of range",
+            )
         return dt
     if t == "list" and spec.items:
         if isinstance(value, str) or not isinstance(value, list | tuple):
@@ -160,12 +180,37 @@ def _convert(
     if t == "list":
         if isinstance(value, str) or not isinstance(value, list | tuple):
             return bad("a list of text")
-        if not all(isinstance(v, str) and len(v) <= MAX_TEXT for v in value):
+        if not all(isinstance(v, str) and len(v) <= MAX_TEXT and _unicode(v) for v in value):
             return bad("a list of text items")
         if len(value) > MAX_ITEMS:
             return bad(f"at most {MAX_ITEMS} items", "incident.too_long", "list too long")
         return tuple(value)
     return bad(t)
+
+
+def _number(t: str, value: Any, bad: Callable[..., None]) -> Any:
+    """An ``integer`` or ``decimal`` field's value, or None once ``bad`` has said why not.
+
+    A number is refused by its size before it is converted: converting a 5,000-digit number
+    costs time per digit, and Python will not even print an integer of more than 4,300.
+    """
+    if t == "integer":
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            return bad("an integer")
+        if isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral()):
+            return bad("an integer")
+        if (value.copy_abs() if isinstance(value, Decimal) else abs(value)) >= SAFE_INT:
+            return bad("an integer within ±2^53", "incident.out_of_range", "out of range")
+        return int(value)
+    within = "a decimal of at most 28 digits below 10^16"
+    if type(value) is int and abs(value) >= 10**16:
+        return bad(within, "incident.out_of_range", "out of range")
+    num = _to_decimal(value)
+    if num is None:
+        return bad("a decimal number (as text, an integer or a number)")
+    if num.adjusted() > 15 or len(num.as_tuple().digits) > MAX_DIGITS:
+        return bad(within, "incident.out_of_range", "out of range")
+    return canonical_decimal(num)
 
 
 def _shown(path: tuple[str | int, ...]) -> str:
@@ -268,6 +313,17 @@ def _bounds(
         )
         return None
     return num
+
+
+def _unicode(text: str) -> bool:
+    """No unpaired surrogate (JSON's ``"\\ud800"``): such text cannot be written as UTF-8."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _to_decimal(value: Any) -> Decimal | None:

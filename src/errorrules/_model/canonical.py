@@ -8,7 +8,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from .._base.errors import IncidentError, Problem
 from .ruleset import Label
+
+#: Digits a written number may have before the point: the one decimal context's precision.
+_WHOLE_DIGITS = 28
 
 
 def canonical_decimal(num: Decimal) -> Decimal:
@@ -18,6 +22,19 @@ def canonical_decimal(num: Decimal) -> Decimal:
         return Decimal(0)
     exponent = num.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
+        if num.adjusted() >= _WHOLE_DIGITS:
+            # Computed, never read (inputs stay under 10^16): 10^20 * 10^20 cannot be
+            # written without exponent notation in 28 digits.
+            raise IncidentError(
+                [
+                    Problem(
+                        "incident.arithmetic",
+                        f"the computed value {num} is too large to write",
+                        expected=f"a value under 10**{_WHOLE_DIGITS}",
+                        got=str(num),
+                    )
+                ]
+            )
         num = num.quantize(Decimal(1))
     return num
 
