@@ -49,7 +49,19 @@ def incidents(model: RulesetModel) -> st.SearchStrategy[dict[str, Any]]:
     """Valid incidents: every required field, a random subset of the optional ones."""
     required = {f.name: _value(f) for f in model.fields if f.required}
     optional = {f.name: _value(f) for f in model.fields if not f.required}
-    return st.fixed_dictionaries(required, optional=optional)
+    return st.fixed_dictionaries(required, optional=optional).map(
+        lambda inc: _act_in_order(model, inc)
+    )
+
+
+def _act_in_order(model: RulesetModel, inc: dict[str, Any]) -> dict[str, Any]:
+    """A continuing act ends after it began: an ``act_end`` drawn earlier is left out."""
+    t = model.time
+    if t is None or t.act_end is None or t.act_end not in inc or t.as_of not in inc:
+        return inc
+    if dt.datetime.fromisoformat(inc[t.act_end]) < dt.datetime.fromisoformat(inc[t.as_of]):
+        return {k: v for k, v in inc.items() if k != t.act_end}
+    return inc
 
 
 _JUNK = st.one_of(

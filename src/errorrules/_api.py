@@ -11,6 +11,10 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import attrs
+
+from ._assess.events import RESERVED_KEYS, record_kind
+from ._assess.lines import RECORDS, is_decided
 from ._assess.scoring import Assessment, Period, assess
 from ._base.errors import EngineUnavailable, IncidentError, Problem
 from ._base.location import Location
@@ -18,6 +22,7 @@ from ._compile.compiler import CompiledRuleset, compile_ruleset
 from ._decide.combine import combine
 from ._decide.decision import Decision
 from ._decide.history import History, HistoryRecord, keeps_points, kept_values
+from ._decide.limitation import check_act_times
 from ._decide.pipeline import Plan, decide
 from ._decide.versions import before_first, decide_across, version_at
 from ._engines import Engine
@@ -85,6 +90,8 @@ class Ruleset:
         self._models = tuple(v.model for v in self._versions)
         newest_fields = self._versions[-1].model.fields
         self._same_schema = tuple(v.model.fields == newest_fields for v in self._versions)
+        #: every version's incident fields: whether a record with an ``event`` key is one
+        self._field_names = frozenset(f.name for v in self._versions for f in v.model.fields)
         self.default_engine = engine
 
     # The newest version is "the" ruleset for checks, schemas and coverage.
@@ -133,7 +140,9 @@ class Ruleset:
 
     def check_incident(self, incident: Mapping[str, Any]) -> dict[str, Any]:
         """Validate an incident; its normalised facts, or :class:`IncidentError`."""
-        return check_incident(self.model, incident)
+        facts = check_incident(self.model, incident)
+        check_act_times(self.model, facts)
+        return facts
 
     def incident_schema(self) -> dict[str, Any]:
         """A JSON Schema of this ruleset's incidents, for host applications."""
@@ -164,6 +173,7 @@ class Ruleset:
         hist = as_history(history)
         newest = self._versions[-1]
         facts = check_incident(newest.model, incident)
+        check_act_times(newest.model, facts)
         if len(self._versions) == 1:
             d = decide(
                 newest.plan, newest.engine(name), facts, apply_options=apply_options, history=hist
@@ -194,15 +204,22 @@ class Ruleset:
     ) -> Iterator[dict[str, Any]]:
         """Decide incidents one after another, each seeing the ones before as history.
 
-        Yields register-shaped records: ``{"incident", "decision", "history"}``; items with an
-        ``event`` key (information submissions and the like) pass through unchanged.
+        Yields register-shaped records: ``{"incident", "decision", "history"}``; event
+        records (information submissions and the like: see ``record_kind``) pass through
+        unchanged, ``_kind`` and all, so ``assess`` still knows them for events. An incident
+        of a ruleset that has a field named ``event`` is decided, not taken for an event.
         """
-        hist = as_history(history) or History()
+        found = as_history(history)
+        hist = History() if found is None else found  # an empty History given is filled
         t = self.model.time
-        for item in items:
-            if "event" in item:
-                yield dict(item)
+        for given in items:
+            kind = record_kind(given, self._field_names)
+            if kind != "incident":  # an event, or a bad _kind that assess will report
+                yield dict(given)
                 continue
+            if not isinstance(given, Mapping):
+                self.decide(given, engine=engine)  # raises: an incident is a mapping
+            item = {k: v for k, v in given.items() if k not in RESERVED_KEYS}
             decision = self.decide(item, engine=engine, history=hist)
             out: dict[str, Any] = {"incident": jsonable(item), "decision": decision.to_dict()}
             occurred = item.get(t.as_of) if t is not None else None
@@ -245,11 +262,65 @@ class Ruleset:
         facts = [check_incident(newest.model, i) for i in given]
         return combine(newest.plan, parts, facts)
 
-    def assess(self, records: Iterable[Mapping[str, Any]], *, period: str) -> Assessment:
-        """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``, ``2026-W05``)."""
+    def assess(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        period: str,
+        engine: str | None = None,
+    ) -> Assessment:
+        """Assess every unit over ``period`` (``2026``, ``2026-Q1``, ``2026-03``, ``2026-W05``).
+
+        ``records`` are what a register holds — decided incidents (``{"incident",
+        "decision"}``) and events — and bare incidents, which are decided here in order, each
+        seeing the records before it as history (as ``errorrules assess`` does with an
+        incidents file). Nothing is skipped: a bad event or an incident that cannot be decided
+        is an :class:`IncidentError` naming each record by its place (``<records>:3``).
+        """
         p = Period.parse(period)
         start = _dt.datetime.combine(p.start, _dt.time(), tzinfo=self._versions[-1].plan.tz)
-        return assess(self._versions[self.version_at(start)].model, records, p)
+        decided = self._decided(records, engine)
+        return assess(self._versions[self.version_at(start)].model, decided, p)
+
+    def _decided(
+        self, records: Iterable[Mapping[str, Any]], engine: str | None
+    ) -> list[Mapping[str, Any]]:
+        """Records with every bare incident decided in order; every one that cannot be is a
+        problem, all raised together."""
+        hist = History()
+        out: list[Mapping[str, Any]] = []
+        problems: list[Problem] = []
+        for n, rec in enumerate(records, 1):
+            where = Location(RECORDS, n, 0)
+            if is_decided(rec):
+                past = rec.get("history")
+                if isinstance(past, Mapping):  # the register's record: later ones count it
+                    try:
+                        hist.add(HistoryRecord.from_dict(past))
+                    except (KeyError, TypeError, ValueError) as exc:
+                        problems.append(_bad_history(where, exc))
+                out.append(rec)
+            elif record_kind(rec, self._field_names) == "incident":
+                try:
+                    out += self.decide_in_order([rec], engine=engine, history=hist)
+                except IncidentError as exc:
+                    problems += (attrs.evolve(q, location=where) for q in exc.problems)
+            else:
+                out.append(rec)  # an event: the assessment checks it against the scheme
+        if problems:
+            raise IncidentError(problems)
+        return out
+
+
+def _bad_history(where: Location, exc: Exception) -> Problem:
+    return Problem(
+        "assess.bad_record",
+        f"record {where.line}'s history entry cannot be read: {exc}",
+        where,
+        ("history",),
+        "a history record as the register writes it",
+        type(exc).__name__,
+    )
 
 
 def as_history(

@@ -2,8 +2,13 @@
 
 An event record (``{"event": kind, "unit", "date", "id", "count"}``) gives a line for every
 item of that event kind; a decided incident (``{"incident", "decision"}``) gives a line for
-every deduction or veto item its decision matches, and a summary of its errors. Records
-outside the period, or without a unit or date, give nothing.
+every deduction, bonus or veto item its decision matches, and a summary of its errors.
+Records outside the period, and decided incidents without a unit, give nothing.
+
+Nothing else is dropped: an event that :func:`~.events.check_event` refuses (a bad date, a
+kind no item counts, a unit that is not text …) and a record that is neither an event nor a
+decided incident (a bare incident: ``Ruleset.assess`` decides those first) are an
+:class:`IncidentError` naming each record by its place in the sequence (``<records>:3``).
 """
 
 from __future__ import annotations
@@ -15,10 +20,16 @@ from typing import Any
 
 import attrs
 
+from .._base.errors import IncidentError, Problem
+from .._base.location import Location
 from .._model.canonical import canonical_decimal, jsonable
 from .._model.ruleset import AssessItem, AssessmentScheme, RulesetModel, zone
 from .assessment import AssessLine, Period
+from .events import KIND_KEY, check_event, record_kind
 from .scope import DecisionScope
+
+#: Where a record of an assessment's input is said to be: its 1-based place in the sequence.
+RECORDS = "<records>"
 
 
 @attrs.define
@@ -56,17 +67,30 @@ class Lines:
         return self.units.setdefault(unit, Parts())
 
     def add_all(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Parts]:
-        for rec in records:
-            if "event" in rec:
-                self.event(rec)
-            else:
+        """Every record's lines; every record that cannot count is a problem, all raised."""
+        fields = [f.name for f in self.model.fields]
+        problems: list[Problem] = []
+        for n, rec in enumerate(records, 1):
+            where = Location(RECORDS, n, 0)
+            if is_decided(rec):
                 self.decision(rec)
+            elif record_kind(rec, fields) == "incident":
+                problems.append(_undecided(where))
+            else:  # an event, or a record whose _kind is neither: check_event says which
+                found = check_event(self.scheme, rec, location=where)
+                if found:
+                    problems += found
+                else:
+                    self.event(rec)
+        if problems:
+            raise IncidentError(problems)
         return self.units
 
     def event(self, rec: Mapping[str, Any]) -> None:
         """A line for every item of the event's kind, its points times the event's count."""
         day = _date(rec.get("date"), self.tz)
         unit = rec.get("unit")
+        # check_event has vouched for both; the test keeps the types honest
         if day is None or not isinstance(unit, str) or not self.in_period(day):
             return
         count = _dec(rec.get("count", 1))
@@ -97,7 +121,8 @@ class Lines:
             parts.veto += veto
 
     def decision(self, rec: Mapping[str, Any]) -> None:
-        """The decision's errors, and a line for every deduction or veto item it matches."""
+        """The decision's errors, and a line for every deduction, bonus or veto item it
+        matches (a bonus from decisions counts as a deduction does, with its sign)."""
         incident, decision = rec.get("incident") or {}, rec.get("decision") or {}
         unit = incident.get(self.scheme.unit_field)
         day = _date(incident.get(self.as_of), self.tz) if self.as_of else None
@@ -126,12 +151,14 @@ class Lines:
 
         # A deduction of nothing is no line; a veto of nothing still vetoes.
         deductions = lines(self.scheme.deductions, keep_zero=False)
+        bonuses = lines(self.scheme.bonuses, keep_zero=False)
         veto = lines(self.scheme.veto, keep_zero=True)
-        if errors or deductions or veto:
+        if errors or deductions or bonuses or veto:
             parts = self.slot(unit)
             if errors:
                 parts.errors.append(self.error_entry(ref, day, decision, final))
             parts.deductions += deductions
+            parts.bonuses += bonuses
             parts.veto += veto
 
     def error_entry(
@@ -151,6 +178,29 @@ class Lines:
 
     def in_period(self, day: _dt.date) -> bool:
         return self.period.start <= day < self.period.end
+
+
+def is_decided(rec: Any) -> bool:
+    """A decided incident as the register keeps it: ``{"incident": {…}, "decision": {…}}``."""
+    return (
+        isinstance(rec, Mapping)
+        and KIND_KEY not in rec
+        and isinstance(rec.get("incident"), Mapping)
+        and isinstance(rec.get("decision"), Mapping)
+    )
+
+
+def _undecided(where: Location) -> Problem:
+    return Problem(
+        "assess.undecided",
+        f"record {where.line} is an incident that has not been decided",
+        where,
+        (),
+        'a decided incident {"incident": {…}, "decision": {…}} or an event',
+        "an incident",
+        "Ruleset.assess decides bare incidents in order before it assesses; "
+        "records given here must be decided already (Ruleset.decide_in_order gives them)",
+    )
 
 
 def _dec(v: Any) -> Decimal:

@@ -7,6 +7,9 @@ Input records are plain mappings, as the register stores them: ``{"incident": {.
 
 ``assess`` runs the steps: gather each unit's lines (``lines``), score, grade and rank them
 (``grading``). The records it returns live in ``assessment`` and are re-exported here.
+Every record counts or is refused: an event the scheme cannot count (``events.check_event``)
+or a record that is neither an event nor a decided incident raises ``IncidentError`` naming
+it by its place (``<records>:3``); ``Ruleset.assess`` decides bare incidents before this.
 """
 
 from __future__ import annotations

@@ -201,6 +201,15 @@ class Decision:
         return tuple(f for f in self.factors if not f.applied)
 
     @property
+    def nobody_responsible(self) -> bool:
+        """An error was found but no one bears responsibility: no consequence, no points.
+
+        Said in the JSON (``nobody_responsible: true``), the trace and ``explain``, so that
+        0 points from an incident nobody answers for is never mistaken for a light error.
+        """
+        return bool(self.errors) and not self.responsibility
+
+    @property
     def points_total(self) -> Decimal:
         return sum((c.points for c in self.consequences), Decimal(0))
 
@@ -220,6 +229,8 @@ class Decision:
             "factors": [f.to_dict() for f in self.applied_factors],
             "options": [f.to_dict() for f in self.options],
             "responsibility": [r.to_dict() for r in self.responsibility],
+            # only when so: decisions in which someone is responsible stay byte-identical
+            **({"nobody_responsible": True} if self.nobody_responsible else {}),
             "consequences": [c.to_dict() for c in self.consequences],
             "points_total": jsonable(self.points_total),
             "exempt": self.exempt,

@@ -20,6 +20,7 @@ _T = {
         "factors": "适用情节",
         "options": "可以适用的情节（酌定，未适用）",
         "resp": "责任认定",
+        "nobody": "无人承担责任（没有责任人被认定），不予处理，不扣分。",
         "cons": "处理意见",
         "points": "扣分",
         "exempt": "免予追究",
@@ -42,6 +43,7 @@ _T = {
         "factors": "Factors applied",
         "options": "Discretionary factors (not applied)",
         "resp": "Responsibility",
+        "nobody": "nobody bears responsibility (no one was named): no consequence, no points.",
         "cons": "Consequences",
         "points": "points",
         "exempt": "exempt",
@@ -100,6 +102,8 @@ def explain_decision(d: Decision, lang: str = "zh") -> str:
         lines.append(f"{t['resp']}:")
         for r in d.responsibility:
             lines.append(f"  - {r.person}: {lab('roles', r.role)}")
+    else:  # an error with nobody to answer for it is said, not left as a silent 0
+        lines.append(f"{t['resp']}: {t['nobody']}")
     if d.consequences:
         lines.append(f"{t['cons']}:")
         for c in d.consequences:
@@ -173,6 +177,8 @@ def _value_text(value: Any, t: dict[str, Any]) -> str:
         return str(t["yes"] if value else t["no"]) if "yes" in t else str(value).lower()
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value_text(v, t) for v in value) + "]"
+    if isinstance(value, dict) and set(value) == {"low", "high"}:  # a range output
+        return f"{_value_text(value['low'], t)} – {_value_text(value['high'], t)}"
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return format(value, "f") if type(value).__name__ == "Decimal" else str(value)

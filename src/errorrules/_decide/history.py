@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from .._base.names import normalise_person
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import HistoryFact, RulesetModel, Window
 from .decision import Decision
@@ -309,14 +310,23 @@ class History:
         self.size += 1
         if not r.errors:
             return  # a decision with no error leaves nothing to count
+        # Filed under the normalised name: "张伟 " in an old record is 张伟's history too.
         persons: dict[str, list[str]] = {}
-        for p, _, got in r.people:
-            persons.setdefault(p, []).extend(got)
+        points: dict[str, Decimal] = {}
+        for i, (p, _, got) in enumerate(r.people):
+            name = normalise_person(p)
+            persons.setdefault(name, []).extend(got)
+            mine = r.points[i] if r.points is not None and i < len(r.points) else _ZERO
+            points[name] = points.get(name, _ZERO) + mine
         for p, ms in persons.items():
-            _series(self._index["person"], p).add(r, ms, r.points_of(p))
+            _series(self._index["person"], p).add(r, ms, points[p])
         if r.unit:
             every = [m for _, _, ms in r.people for m in ms]
             _series(self._index["unit"], r.unit).add(r, every, r.points_of(None))
+
+    def _lookup(self, subject: str, key: str) -> _Series | None:
+        """A subject's series; a person is looked up by the name records are filed under."""
+        return self._index[subject].get(normalise_person(key) if subject == "person" else key)
 
     def count(
         self,
@@ -336,7 +346,7 @@ class History:
         """How many records of ``key`` in the window ending at ``as_of`` (inclusive), and the
         ids of the first ``sample`` of them. ``measure`` or ``severities`` narrow the count;
         ``anchor`` is a cycle window's date."""
-        series = self._index[subject].get(key)
+        series = self._lookup(subject, key)
         if series is None:
             return 0, []
         start = window_start(window, as_of, tz, anchor)
@@ -375,7 +385,7 @@ class History:
         ``key`` bore (a unit: everyone's); otherwise the kept value of that name, once per
         record, 0 where a record has none — how many records those are, and the first
         ``sample`` ids: four bisections, whatever the size."""
-        series = self._index[subject].get(key)
+        series = self._lookup(subject, key)
         if series is None:
             return _ZERO, 0, []
         start = window_start(window, as_of, tz, anchor)

@@ -6,11 +6,45 @@ The period runs from the act's end (a continuing act) or the act, to its discove
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from .._base.errors import IncidentError, Problem
+from .._base.location import Location
+from .._model.ruleset import RulesetModel
 from .decision import TraceEvent
 from .history import add_years
 from .plan import Plan
+
+
+def check_act_times(
+    model: RulesetModel, facts: Mapping[str, Any], where: str = "<incident>"
+) -> None:
+    """An act cannot end before it was done: ``act_end`` earlier than ``as_of`` is refused.
+
+    Accepted, it would silently move the act's date (the version that judges it, the start of
+    the limitation period) to before the act itself.
+    """
+    t = model.time
+    if t is None or t.act_end is None:
+        return
+    act, end = facts.get(t.as_of), facts.get(t.act_end)
+    if act is None or end is None or end >= act:
+        return
+    raise IncidentError(
+        [
+            Problem(
+                "incident.bad_value",
+                f"{t.act_end!r} ({end.isoformat()}) is earlier than the act, "
+                f"{t.as_of!r} ({act.isoformat()})",
+                Location(where, 0, 0),
+                (t.act_end,),
+                f"{t.as_of} ({act.isoformat()}) or later",
+                end.isoformat(),
+                f"{t.act_end} is when a continuing act ended; leave it out for an act done once",
+            )
+        ]
+    )
 
 
 def limitation(plan: Plan, facts: dict[str, Any], trace: list[TraceEvent]) -> str | None:

@@ -17,7 +17,15 @@ from .._base.errors import Problem, RulesetError
 from .._base.location import Location
 from .._lang import conditions as cond
 from .._model.ruleset import RulesetModel
-from .files import check_base, display, files_of, read_sections
+from .files import (
+    YAML_SUFFIXES,
+    check_base,
+    display,
+    entry_problem,
+    files_of,
+    read_sections,
+    unreadable,
+)
 from .overlay import overlay
 from .sections import (
     assessment,
@@ -53,13 +61,13 @@ def build_versions(path: str | os.PathLike[str]) -> tuple[RulesetModel, ...]:
     or items that change), applied on top of the version before it.
     """
     root = Path(path)
+    problems: list[Problem] = []
     if root.is_dir():
-        files = files_of(root)
+        files = files_of(root, problems)
     elif root.is_file():
         files = [root]
     else:
         raise FileNotFoundError(f"no ruleset at {str(root)!r}")
-    problems: list[Problem] = []
     sections = read_sections(files, problems)
     anchor = Location(display(files[0]), 1, 1)
     check_base(sections, anchor, problems)
@@ -87,22 +95,25 @@ def _layers(
 ) -> list[_Layer]:
     """The base version and each ``versions/<name>/`` overlay merged onto the one before."""
     digest = hashlib.sha256()
-    base_name = root.parent
 
     def hashed(fs: list[Path]) -> str:
         # One running digest: a version's sha256 covers its files and every earlier one's.
+        # Names are the stable ones (``<folder>/<file>``), so ``.``, a relative and an
+        # absolute path to one folder give one hash.
         for f in fs:
-            digest.update(str(f.relative_to(base_name)).encode() + b"\0" + f.read_bytes() + b"\0")
+            try:
+                data = f.read_bytes()
+            except OSError as exc:  # the build fails with it; never a traceback
+                problems.append(unreadable(f, exc))
+                continue
+            digest.update(_stable_name(root, f).encode() + b"\0" + data + b"\0")
         return digest.copy().hexdigest()
 
     # A decision table's CSV file decides as much as the YAML does: the hash covers it.
-    tables_csv = _csv_files(root)
+    tables_csv = _csv_files(root, problems)
     layers: list[_Layer] = [(sections, files, hashed(files + tables_csv))]
-    vdir = root / "versions" if root.is_dir() else None
-    if vdir is None or not vdir.is_dir():
-        return layers
-    for sub in sorted(p for p in vdir.iterdir() if p.is_dir()):
-        ofiles = files_of(sub)
+    for sub in _version_folders(root, problems):
+        ofiles = files_of(sub, problems, root)
         over = read_sections(ofiles, problems)
         if "ruleset" not in over:
             problems.append(
@@ -218,13 +229,73 @@ def _model(
     )
 
 
-def _csv_files(root: Path) -> list[Path]:
-    """The decision tables' CSV files beside the ruleset: their rows are cited too."""
-    return sorted(root.glob("*.csv")) if root.is_dir() else []
+def _csv_files(root: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """The decision tables' CSV files beside the ruleset: their rows are cited too.
+
+    Each is hashed, so each must be a file inside the folder (a link out of it is a problem,
+    never read); with ``problems`` None the bad ones are only left out (already reported).
+    """
+    if not root.is_dir():
+        return []
+    base = root.resolve()
+    out = []
+    for f in sorted(root.glob("*.csv")):
+        problem = entry_problem(f, base, Location(display(f), 1, 1), "a table's CSV file")
+        if problem is None:
+            out.append(f)
+        elif problems is not None:
+            problems.append(problem)
+    return out
+
+
+def _version_folders(root: Path, problems: list[Problem]) -> list[Path]:
+    """The folders under ``versions/``, each inside the ruleset folder.
+
+    A ``*.yaml`` file or a broken link directly in ``versions/`` is a problem rather than
+    nothing: its author meant a version, and it would silently not be one.
+    """
+    vdir = root / "versions" if root.is_dir() else None
+    if vdir is None or not (vdir.is_dir() or vdir.is_symlink()):
+        return []
+    base = root.resolve()
+    if not vdir.resolve().is_relative_to(base) or not vdir.is_dir():
+        problem = entry_problem(vdir, base, Location(display(vdir), 1, 1), "versions/")
+        problems.append(problem or _not_a_version(vdir, "not a folder"))
+        return []
+    subs = []
+    for sub in sorted(vdir.iterdir()):
+        inside = sub.resolve().is_relative_to(base)
+        if sub.is_dir() and inside:
+            subs.append(sub)
+        elif not inside:
+            problems.append(_not_a_version(sub, "a link out of the ruleset folder; not read"))
+        elif sub.is_symlink() and not sub.exists():
+            problems.append(_not_a_version(sub, "a link to nothing"))
+        elif sub.suffix in YAML_SUFFIXES:
+            problems.append(_not_a_version(sub, "a file"))
+    return subs
+
+
+def _not_a_version(path: Path, got: str) -> Problem:
+    return Problem(
+        "ruleset.file",
+        f"{path.name} is not a version folder",
+        Location(display(path), 1, 1),
+        (),
+        "a folder versions/<name>/ inside the ruleset folder, holding its .yaml files",
+        got,
+        "a later version is a folder under versions/ with its own 'ruleset' section",
+    )
+
+
+def _stable_name(root: Path, f: Path) -> str:
+    """``<folder>/<file>``: the ruleset folder's own name (resolved, so ``.`` is named too)
+    and the file's path inside it; a single-file ruleset is its file name."""
+    if not root.is_dir():
+        return f.name
+    return Path(root.resolve().name, f.relative_to(root)).as_posix()
 
 
 def _stable_names(root: Path, files: list[Path]) -> tuple[tuple[str, str], ...]:
-    """Each file's display name with its name relative to the ruleset's parent folder."""
-    return tuple(
-        (display(f), str(f.relative_to(root.parent if root.is_dir() else f.parent))) for f in files
-    )
+    """Each file's display name with its stable name, which traces cite."""
+    return tuple((display(f), _stable_name(root, f)) for f in files)

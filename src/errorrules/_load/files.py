@@ -15,10 +15,91 @@ from .ruleset_schema import REQUIRED_SECTIONS, RULESET_FILE_SCHEMA, SECTIONS
 from .validate import iter_problems
 from .yaml import Node, load_file
 
+#: What a ruleset folder's own files are named; anything else in it is not read.
+YAML_SUFFIXES = (".yaml", ".yml")
 
-def ruleset_files(root: Path) -> list[Path]:
-    """The YAML files that make up a ruleset folder (scenario files under tests/ excluded)."""
-    return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+def ruleset_files(folder: Path, problems: list[Problem], root: Path | None = None) -> list[Path]:
+    """The YAML files that make up a ruleset folder (scenario files under tests/ excluded).
+
+    Every entry named ``*.yaml`` is a regular file inside the ruleset's folder (``root``, the
+    folder itself when not given) or a located problem: skipping a dangling link or a folder
+    so named would load a ruleset without the rules its author put there, and following a
+    link out of the folder would read (and quote) a file nobody meant to be a ruleset.
+    """
+    base = (root or folder).resolve()
+    files = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix not in YAML_SUFFIXES:
+            if p.suffix.lower() in YAML_SUFFIXES:  # RULES.YAML: meant as one, never read
+                problems.append(_wrong_case(p))
+            continue
+        problem = entry_problem(p, base, Location(display(p), 1, 1), "a ruleset file")
+        if problem is None:
+            files.append(p)
+        else:
+            problems.append(problem)
+    return files
+
+
+def entry_problem(path: Path, base: Path, near: Location, what: str) -> Problem | None:
+    """Why ``path`` may not be read as part of the ruleset under ``base`` (resolved), or None.
+
+    It must be a regular file once links are followed, and lie inside ``base``: a link is
+    resolved and compared before anything is opened, so nothing outside is ever read.
+    """
+    hint = f"{what} is a regular file inside the ruleset folder (a link may point only inside it)"
+    expected = f"{what} inside the ruleset folder"
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        target = _link_target(path)
+        what_is = "a broken link" if target else "missing"
+        got = f"a link to {target!r}, which does not exist" if target else "nothing"
+        return Problem("ruleset.file", f"{path.name} is {what_is}", near, (), expected, got, hint)
+    if not resolved.is_relative_to(base):
+        target = _link_target(path)
+        return Problem(
+            "ruleset.file",
+            f"{path.name} leads outside the ruleset folder; it is not read",
+            near,
+            (),
+            expected,
+            f"a link to {target!r}" if target else f"a path outside it, {str(resolved)!r}",
+            hint,
+        )
+    if not resolved.is_file():
+        got = "a folder" if resolved.is_dir() else "not a regular file (a pipe, socket or device)"
+        return Problem("ruleset.file", f"{path.name} is not a file", near, (), expected, got, hint)
+    return None
+
+
+def unreadable(path: Path, exc: OSError) -> Problem:
+    """A file of the ruleset that cannot be read (said the same way wherever it is found)."""
+    return Problem(
+        "ruleset.file",
+        f"cannot read {path.name}: {exc.strerror or exc}",
+        Location(display(path), 1, 1),
+    )
+
+
+def _wrong_case(path: Path) -> Problem:
+    return Problem(
+        "ruleset.file",
+        f"{path.name} is not read: ruleset files end in .yaml or .yml, in lower case",
+        Location(display(path), 1, 1),
+        (),
+        "a name ending in .yaml or .yml",
+        repr(path.name),
+        f"rename it to {path.stem}{path.suffix.lower()}",
+    )
+
+
+def _link_target(path: Path) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
 def display(path: Path) -> str:
@@ -29,19 +110,23 @@ def display(path: Path) -> str:
         return str(path)
 
 
-def files_of(folder: Path) -> list[Path]:
-    """A folder's ruleset files; an empty folder is a problem of its own."""
-    files = ruleset_files(folder)
+def files_of(folder: Path, problems: list[Problem], root: Path | None = None) -> list[Path]:
+    """A folder's ruleset files; a folder with none (and nothing wrong) is a problem of its own.
+
+    When every ``*.yaml`` entry is itself a problem, those problems are raised at once: there
+    is nothing to build a version from.
+    """
+    found: list[Problem] = []
+    files = ruleset_files(folder, found, root)
+    problems += found
     if not files:
-        raise RulesetError(
-            [
+        if not found:
+            problems.append(
                 Problem(
-                    "ruleset.empty",
-                    "no .yaml files in the folder",
-                    Location(display(folder), 1, 1),
+                    "ruleset.empty", "no .yaml files in the folder", Location(display(folder), 1, 1)
                 )
-            ]
-        )
+            )
+        raise RulesetError(problems)
     return files
 
 
@@ -49,7 +134,11 @@ def read_sections(files: list[Path], problems: list[Problem]) -> dict[str, Node]
     """Compose and shape-check files; their sections, each defined once."""
     sections: dict[str, Node] = {}
     for f in files:
-        node, found = load_file(str(f), display(f))
+        try:
+            node, found = load_file(str(f), display(f))
+        except OSError as exc:  # unreadable (permissions): located, never a traceback
+            problems.append(unreadable(f, exc))
+            continue
         problems += found
         if node is None:
             continue

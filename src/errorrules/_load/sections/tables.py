@@ -13,11 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ..._base.location import Location
 from ..._lang import conditions as cond
 from ..._lang import unary as u
 from ..._model.ruleset import DecisionTable, TableInput, TableOutput, TableRule
 from ..csvtable import read_csv
+from ..files import entry_problem
 from ..yaml import Node
 from .context import Context, KeyPath, get, items, label, scalar
 from .tablecells import cell_reads, cell_text, out_cell, start, unary_cell, yaml_out
@@ -296,6 +299,11 @@ def _csv_rules(
     if name is None or node is None:
         return None
     folder = root if root.is_dir() else root.parent
+    # Only a file inside the ruleset folder is read: not ``../x.csv``, ``/etc/x`` or a link out.
+    outside = entry_problem(folder / name, folder.resolve(), node.loc, "a table's CSV file")
+    if outside is not None:
+        ctx.problems.append(attrs.evolve(outside, path=path))
+        return None
     table = read_csv(folder / name, node.loc, ctx.problems)
     if table is None:
         return None
