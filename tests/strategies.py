@@ -55,13 +55,18 @@ def incidents(model: RulesetModel) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _act_in_order(model: RulesetModel, inc: dict[str, Any]) -> dict[str, Any]:
-    """A continuing act ends after it began: an ``act_end`` drawn earlier is left out."""
+    """A continuing act ends, and an act is discovered, after it began: an ``act_end`` or
+    ``discovered`` drawn earlier is left out."""
     t = model.time
-    if t is None or t.act_end is None or t.act_end not in inc or t.as_of not in inc:
+    if t is None or t.as_of not in inc:
         return inc
-    if dt.datetime.fromisoformat(inc[t.act_end]) < dt.datetime.fromisoformat(inc[t.as_of]):
-        return {k: v for k, v in inc.items() if k != t.act_end}
-    return inc
+    act = dt.datetime.fromisoformat(inc[t.as_of])
+    early = {
+        name
+        for name in (t.act_end, t.discovered)
+        if name in inc and dt.datetime.fromisoformat(inc[name]) < act
+    }
+    return {k: v for k, v in inc.items() if k not in early}
 
 
 _JUNK = st.one_of(

@@ -6,7 +6,6 @@ half-written."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 import errorrules
+from _unprivileged import child_dir_fixture, chown_tree, run_child  # noqa: F401 - a fixture
 from errorrules._assess.events import check_event, record_kind
 from errorrules._cli import register as cli_register
 from errorrules._cli.main import main
@@ -30,7 +30,6 @@ YEAR = ROOT / "examples" / "year-2026.jsonl"
 YEAR_LINES = [json.loads(x) for x in YEAR.read_text("utf-8").splitlines() if x.strip()]
 EVENT = next(x for x in YEAR_LINES if "event" in x)
 N_ITEMS = len(YEAR_LINES)
-ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -394,34 +393,47 @@ def test_a_read_only_register_refuses_writes(year_copy: Path) -> None:
         Register(year_copy.with_name("missing.sqlite"), read_only=True)
 
 
-@pytest.mark.skipif(ROOT_USER, reason="chmod does not stop root")
+# The mode tests run their check as an unprivileged user (``_unprivileged``): root reads
+# and writes whatever the mode says, and CI runs as root.
+_CLI = "import sys; from errorrules._cli.main import main; raise SystemExit(main(sys.argv[1:]))"
+
+
 def test_a_register_file_without_write_permission_can_be_verified(
-    capsys: pytest.CaptureFixture[str], year_copy: Path, tmp_path: Path
+    year_copy: Path, child_dir: Path
 ) -> None:
-    year_copy.chmod(0o444)
-    try:
-        code, out, _ = run(capsys, "verify", str(year_copy))
-        assert code == 0 and out.startswith(f"ok: {N_ITEMS} entries")
-        new = write_jsonl(tmp_path / "new.jsonl", [{**EVENT, "id": "EV-NEW"}])
-        code, _, err = run(capsys, "register", str(year_copy), str(PARTY), str(new))
-        assert code != 0 and "read-only" in err and len(err.strip().splitlines()) == 1
-    finally:
-        year_copy.chmod(0o644)
-    assert len(entries(year_copy)) == N_ITEMS
+    target = child_dir / "copy.sqlite"
+    shutil.copy(year_copy, target)
+    new = write_jsonl(child_dir / "new.jsonl", [{**EVENT, "id": "EV-NEW"}])
+    chown_tree(child_dir)
+    target.chmod(0o444)
+    proc = run_child(_CLI, "verify", str(target))
+    assert proc.returncode == 0 and proc.stdout.startswith(f"ok: {N_ITEMS} entries"), proc.stderr
+    proc = run_child(_CLI, "register", str(target), str(PARTY), str(new))
+    err = proc.stderr
+    assert proc.returncode != 0 and "read-only" in err and len(err.strip().splitlines()) == 1
+    assert len(entries(target)) == N_ITEMS
 
 
-@pytest.mark.skipif(ROOT_USER, reason="chmod does not stop root")
-def test_a_register_in_a_read_only_folder_can_be_verified(year_copy: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
+def test_a_register_in_a_read_only_folder_can_be_verified(year_copy: Path, child_dir: Path) -> None:
+    folder = child_dir / "ro"
     folder.mkdir()
     target = folder / "r.sqlite"
     shutil.copy(year_copy, target)
+    chown_tree(child_dir)
     folder.chmod(0o555)
-    try:
-        with Register(target, read_only=True) as reg:
-            assert reg.verify().ok
-    finally:
-        folder.chmod(0o755)
+    proc = run_child(
+        """
+        import sys
+        from errorrules._register.store import Register
+        with Register(sys.argv[1], read_only=True) as reg:
+            report = reg.verify()
+        print(report.ok, report.checked)
+        """,
+        str(target),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", str(N_ITEMS)]
+    assert sorted(p.name for p in folder.iterdir()) == ["r.sqlite"]  # nothing left beside it
 
 
 @pytest.mark.parametrize(

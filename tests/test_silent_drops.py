@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import errorrules
+from _unprivileged import child_dir_fixture, chown_tree, run_child  # noqa: F401 - a fixture
 from errorrules._cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,14 +76,28 @@ def test_an_upper_case_suffix_is_a_problem_not_a_skipped_file(copy: Path) -> Non
     assert p.location.file.endswith("Factors.YAML") and "Factors.yaml" in (p.suggestion or "")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
-def test_an_unreadable_file_is_a_problem_not_a_traceback(copy: Path) -> None:
-    (copy / "scales.yaml").chmod(0)
-    try:
-        found = problems(copy)
-    finally:
-        (copy / "scales.yaml").chmod(0o644)
-    assert any(p.code == "ruleset.file" and "cannot read" in p.message for p in found)
+def test_an_unreadable_file_is_a_problem_not_a_traceback(child_dir: Path) -> None:
+    # Root reads a file whatever its mode: the load runs as an unprivileged user.
+    folder = Path(shutil.copytree(PARTY, child_dir / "party-office"))
+    chown_tree(child_dir)
+    (folder / "scales.yaml").chmod(0)
+    proc = run_child(
+        """
+        import json, sys
+        import errorrules
+        try:
+            errorrules.load(sys.argv[1])
+        except errorrules.RulesetError as exc:
+            print(json.dumps([[p.code, p.message, p.location.file] for p in exc.problems]))
+        """,
+        str(folder),
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    found = json.loads(proc.stdout)
+    assert any(
+        code == "ruleset.file" and "cannot read" in message and file.endswith("scales.yaml")
+        for code, message, file in found
+    ), found
 
 
 def test_a_pipe_named_yaml_is_a_problem_not_a_hang(copy: Path) -> None:

@@ -28,7 +28,7 @@ from ._decide.versions import before_first, decide_across, version_at
 from ._engines import Engine
 from ._engines.python import PythonEngine
 from ._load.build import build_versions
-from ._load.incident import check_incident
+from ._load.incident import MAX_YEAR, MIN_YEAR, check_incident
 from ._load.incident_schema import incident_json_schema
 from ._model.canonical import jsonable
 from ._model.ruleset import RulesetModel
@@ -58,20 +58,29 @@ class _Version:
             return self.engines[name]
 
 
-def _aware(value: _dt.datetime | str | None, what: str) -> _dt.datetime | None:
+def _aware(value: object, what: str) -> _dt.datetime | None:
+    """``decided_at`` as an aware datetime; anything else is an IncidentError naming the
+    argument and the value (not a ValueError from ``fromisoformat``)."""
     if value is None:
         return None
-    dt = _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    if dt.tzinfo is None:
+    dt: _dt.datetime | None = value if isinstance(value, _dt.datetime) else None
+    if isinstance(value, str):
+        try:
+            dt = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            dt = None
+    if dt is None or dt.utcoffset() is None:
+        why = "needs a time zone offset" if dt is not None else "is not a datetime"
         raise IncidentError(
             [
                 Problem(
                     "incident.bad_type",
-                    f"{what} needs a time zone offset",
+                    f"{what} {value!r} {why}",
                     Location("<decide>", 0, 0),
                     (what,),
-                    "an aware datetime",
-                    str(value),
+                    "an aware datetime, or ISO 8601 text with an offset such as "
+                    "2027-03-01T10:00:00+08:00",
+                    repr(value),
                 )
             ]
         )
@@ -170,6 +179,7 @@ class Ruleset:
         policy (从旧兼从轻 by default). ``apply_options`` applies discretionary factors.
         """
         name = engine or self.default_engine
+        when = _aware(decided_at, "decided_at")  # checked even when one version decides
         hist = as_history(history)
         newest = self._versions[-1]
         facts = check_incident(newest.model, incident)
@@ -191,7 +201,7 @@ class Ruleset:
             newest.plan.tz,
             facts,
             decide_with,
-            decided_at=_aware(decided_at, "decided_at"),
+            decided_at=when,
             case_closed=case_closed,
         )
 
@@ -329,9 +339,26 @@ def as_history(
     """A History index from records, dicts (``HistoryRecord.to_dict``) or an index."""
     if history is None or isinstance(history, History):
         return history
-    return History(
-        r if isinstance(r, HistoryRecord) else HistoryRecord.from_dict(r) for r in history
-    )
+    records: list[HistoryRecord] = []
+    problems: list[Problem] = []
+    for n, r in enumerate(history, 1):
+        try:
+            records.append(r if isinstance(r, HistoryRecord) else HistoryRecord.from_dict(r))
+        except ValueError as exc:  # every unreadable record, each by its place and id
+            problems.append(
+                Problem(
+                    "incident.bad_history",
+                    str(exc),
+                    Location("<history>", n, 0),
+                    ("history", n - 1),
+                    suggestion="give records as HistoryRecord.to_dict writes them: an id, "
+                    f"occurred_at with an offset in the years {MIN_YEAR} to {MAX_YEAR}, people as "
+                    "[person, role, [measures]]",
+                )
+            )
+    if problems:
+        raise IncidentError(problems)
+    return History(records)
 
 
 def _rete(compiled: CompiledRuleset) -> Engine:
@@ -344,5 +371,9 @@ def _rete(compiled: CompiledRuleset) -> Engine:
 
 
 def load(path: str | os.PathLike[str], *, engine: str = "python") -> Ruleset:
-    """Load, validate and compile the ruleset folder at ``path`` (or raise RulesetError)."""
+    """Load, validate and compile the ruleset folder at ``path`` (or raise RulesetError).
+
+    ``path`` may also name a ruleset bundled with the package (``"party-office"``,
+    ``"cn-traffic-points-2022"``) when no file or folder of that name exists.
+    """
     return Ruleset(build_versions(path), engine=engine)

@@ -22,6 +22,7 @@ import attrs
 
 from .._base.errors import IncidentError, Problem
 from .._base.location import Location
+from .._base.names import normalise_unit
 from .._model.canonical import canonical_decimal, jsonable
 from .._model.ruleset import AssessItem, AssessmentScheme, RulesetModel, zone
 from .assessment import AssessLine, Period
@@ -64,7 +65,8 @@ class Lines:
                 self.slot(c)
 
     def slot(self, unit: str) -> Parts:
-        return self.units.setdefault(unit, Parts())
+        # "金石镇 " in a stored record or an event is 金石镇 (as the incident check has it)
+        return self.units.setdefault(normalise_unit(unit), Parts())
 
     def add_all(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Parts]:
         """Every record's lines; every record that cannot count is a problem, all raised."""

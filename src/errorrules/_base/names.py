@@ -7,6 +7,10 @@ rule, applied when an incident is checked and when history is indexed: Unicode N
 outer spaces stripped — ASCII whitespace, the ideographic (full-width) space U+3000, the
 no-break space U+00A0, and the invisible U+200B and U+FEFF that copying from a web page or
 Excel brings. Inner spaces are kept: "Li Na" is not "LiNa".
+
+A unit's name is one key by the same rule: "金石镇 " and "金石镇" are one township in its
+history counts and its assessment. The unit fields are the assessment's ``unit_field`` and
+every field a history fact counts ``unit:`` by; the incident check normalises them.
 """
 
 from __future__ import annotations
@@ -21,9 +25,26 @@ from .location import Location
 OUTER_SPACES = " \t\n\r\x0b\x0c\u3000\u00a0\u200b\ufeff"
 
 
-def normalise_person(name: str) -> str:
-    """One person, one spelling: NFC, outer (ASCII, full-width, no-break) spaces stripped."""
+def normalise_name(name: str) -> str:
+    """One name, one spelling: NFC, outer (ASCII, full-width, no-break) spaces stripped."""
     return unicodedata.normalize("NFC", name).strip(OUTER_SPACES)
+
+
+#: A person's name and a unit's are normalised alike.
+normalise_person = normalise_unit = normalise_name
+
+
+def unit_value(value: Any) -> Any:
+    """A unit field's checked value (a name, or a tuple of names) with each normalised.
+
+    Unlike a person's, an empty name is no problem here: it was a unit of its own before
+    names were normalised, and still is (an event must name a unit; an incident need not).
+    """
+    if isinstance(value, str):
+        return normalise_unit(value)
+    if isinstance(value, tuple):
+        return tuple(normalise_unit(v) if isinstance(v, str) else v for v in value)
+    return value
 
 
 def person_field(name: str, value: Any, loc: Location, problems: list[Problem]) -> Any:

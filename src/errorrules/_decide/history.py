@@ -17,18 +17,35 @@ from typing import Any
 
 import attrs
 
-from .._base.names import normalise_person
+from .._base.names import normalise_name, normalise_person, normalise_unit
+from .._load.incident import MAX_YEAR, MIN_YEAR
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import HistoryFact, RulesetModel, Window
 from .decision import Decision
 
+#: The instants an incident's datetime can be (years 1900 to 2199 as written, in any
+#: offset, which is less than a day): a record a decision left, written in UTC by
+#: ``to_dict``, reads back whatever its offset was; nothing near years 1 or 9999 is
+#: converted, so no offset, window or limitation period overflows.
+_EARLIEST = _dt.datetime(MIN_YEAR, 1, 1, tzinfo=_dt.UTC) - _dt.timedelta(days=1)
+_LATEST = _dt.datetime(MAX_YEAR + 1, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(days=1)
+
 
 def _utc(value: Any) -> _dt.datetime:
+    """A record's time in UTC; refused unless an incident could have carried it."""
     if isinstance(value, str):
-        value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, _dt.datetime) or value.tzinfo is None:
-        raise ValueError(f"a history record needs an aware datetime, got {value!r}")
-    return value.astimezone(_dt.UTC)
+        try:
+            value = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"occurred_at {value!r} is not an ISO 8601 datetime") from None
+    if not isinstance(value, _dt.datetime) or value.utcoffset() is None:
+        raise ValueError(f"occurred_at needs an aware datetime, got {value!r}")
+    utc = value.astimezone(_dt.UTC) if MIN_YEAR - 1 <= value.year <= MAX_YEAR + 1 else None
+    if utc is None or not _EARLIEST <= utc < _LATEST:
+        raise ValueError(
+            f"occurred_at {value.isoformat()} is outside the years {MIN_YEAR} to {MAX_YEAR}"
+        )
+    return utc
 
 
 #: Sums add in this context: every sum of kept values is exact (no rounding at 28 digits, and
@@ -45,7 +62,9 @@ _ZERO = Decimal(0)
 def _points(value: Any) -> tuple[Decimal, ...] | None:
     if value is None:
         return None
-    return tuple(v if isinstance(v, Decimal) else Decimal(str(v)) for v in value)
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ValueError(f"points are a list of numbers, one per person, got {value!r}")
+    return tuple(_number("points", v) for v in value)
 
 
 def _number(name: str, value: Any) -> Decimal:
@@ -73,13 +92,35 @@ def _values(value: Any) -> tuple[tuple[str, Decimal], ...]:
     return tuple(sorted((str(k), _number(str(k), v)) for k, v in pairs))
 
 
+def _text(value: Any) -> str | None:
+    """A record's unit: text or nothing (a list or a number would file it nowhere)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"a unit is text, got {value!r}")
+
+
+def _people(value: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """``people`` as ``to_dict`` writes it: ``[person, role, [measures]]`` each."""
+    out = []
+    for entry in value:
+        if isinstance(entry, str) or not isinstance(entry, list | tuple) or len(entry) != 3:
+            raise ValueError(f"people are [person, role, [measures]] each, got {entry!r}")
+        person, role, measures = entry
+        if not isinstance(person, str) or not isinstance(role, str):
+            raise ValueError(f"a person and a role are text, got {entry!r}")
+        if isinstance(measures, str) or not isinstance(measures, list | tuple):
+            raise ValueError(f"measures are a list of text, got {measures!r}")
+        out.append((person, role, tuple(str(m) for m in measures)))
+    return tuple(out)
+
+
 @attrs.frozen
 class HistoryRecord:
     """What a past decision leaves behind: when, which unit, who bore what."""
 
     id: str
     occurred_at: _dt.datetime = attrs.field(converter=_utc)
-    unit: str | None = None
+    unit: str | None = attrs.field(default=None, converter=_text)
     severity: str | None = None
     errors: tuple[str, ...] = ()
     #: (person, role, measures) for every person held responsible
@@ -146,16 +187,26 @@ class HistoryRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HistoryRecord:
-        return cls(
-            str(data["id"]),
-            data["occurred_at"],
-            data.get("unit"),
-            data.get("severity"),
-            tuple(data.get("errors") or ()),
-            tuple((p, r, tuple(m)) for p, r, m in data.get("people") or ()),
-            data.get("points"),
-            data.get("values") or (),
-        )
+        """The record ``to_dict`` wrote; a ValueError naming the record (its id) when a key
+        is missing or a value cannot be read (a date outside 1900–2199, a bad person)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a history record is a mapping, got {type(data).__name__}")
+        name = f"history record {data['id']!r}" if "id" in data else "a history record"
+        try:
+            return cls(
+                str(data["id"]),
+                data["occurred_at"],
+                data.get("unit"),
+                data.get("severity"),
+                tuple(data.get("errors") or ()),
+                _people(data.get("people") or ()),
+                data.get("points"),
+                data.get("values") or (),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{name} has no {exc.args[0]!r}") from None
+        except (TypeError, ValueError, decimal.InvalidOperation) as exc:
+            raise ValueError(f"{name}: {exc}") from None
 
     def points_of(self, person: str | None) -> Decimal:
         """The points ``person`` bore here (``None``: everyone's); 0 when not kept."""
@@ -320,13 +371,14 @@ class History:
             points[name] = points.get(name, _ZERO) + mine
         for p, ms in persons.items():
             _series(self._index["person"], p).add(r, ms, points[p])
-        if r.unit:
+        unit = normalise_unit(r.unit) if r.unit else None  # "金石镇 " is 金石镇's history too
+        if unit:
             every = [m for _, _, ms in r.people for m in ms]
-            _series(self._index["unit"], r.unit).add(r, every, r.points_of(None))
+            _series(self._index["unit"], unit).add(r, every, r.points_of(None))
 
     def _lookup(self, subject: str, key: str) -> _Series | None:
-        """A subject's series; a person is looked up by the name records are filed under."""
-        return self._index[subject].get(normalise_person(key) if subject == "person" else key)
+        """A subject's series, looked up by the name records are filed under."""
+        return self._index[subject].get(normalise_name(key))
 
     def count(
         self,

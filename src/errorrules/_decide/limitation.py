@@ -20,31 +20,38 @@ from .plan import Plan
 def check_act_times(
     model: RulesetModel, facts: Mapping[str, Any], where: str = "<incident>"
 ) -> None:
-    """An act cannot end before it was done: ``act_end`` earlier than ``as_of`` is refused.
+    """An act cannot end, nor be discovered, before it was done: ``act_end`` or
+    ``discovered`` earlier than ``as_of`` is refused (both, when both are).
 
-    Accepted, it would silently move the act's date (the version that judges it, the start of
-    the limitation period) to before the act itself.
+    Accepted, an early ``act_end`` would silently move the act's date (the version that
+    judges it, the start of the limitation period) to before the act itself, and an early
+    ``discovered`` would make an act found years late look found in time.
     """
     t = model.time
-    if t is None or t.act_end is None:
+    act = facts.get(t.as_of) if t is not None else None
+    if t is None or act is None:
         return
-    act, end = facts.get(t.as_of), facts.get(t.act_end)
-    if act is None or end is None or end >= act:
-        return
-    raise IncidentError(
-        [
-            Problem(
-                "incident.bad_value",
-                f"{t.act_end!r} ({end.isoformat()}) is earlier than the act, "
-                f"{t.as_of!r} ({act.isoformat()})",
-                Location(where, 0, 0),
-                (t.act_end,),
-                f"{t.as_of} ({act.isoformat()}) or later",
-                end.isoformat(),
-                f"{t.act_end} is when a continuing act ended; leave it out for an act done once",
-            )
-        ]
-    )
+    hints = {
+        t.act_end: f"{t.act_end} is when a continuing act ended; leave it out for an act done once",
+        t.discovered: f"{t.discovered} is when the act came to light, which is not before "
+        "it was done",
+    }
+    problems = [
+        Problem(
+            "incident.bad_value",
+            f"{name!r} ({value.isoformat()}) is earlier than the act, "
+            f"{t.as_of!r} ({act.isoformat()})",
+            Location(where, 0, 0),
+            (name,),
+            f"{t.as_of} ({act.isoformat()}) or later",
+            value.isoformat(),
+            hints[name],
+        )
+        for name in (t.act_end, t.discovered)
+        if name is not None and (value := facts.get(name)) is not None and value < act
+    ]
+    if problems:
+        raise IncidentError(problems)
 
 
 def limitation(plan: Plan, facts: dict[str, Any], trace: list[TraceEvent]) -> str | None:

@@ -20,7 +20,7 @@ from .._engines.expressions import MISSING, compile_expr
 from .._engines.python import compile_condition
 from .._engines.tables import CompiledTable
 from .._lang import conditions as c
-from .._model.canonical import canonical_decimal, jsonable
+from .._model.canonical import canonical_decimal, canonical_integer, jsonable
 from .._model.ruleset import Label, Output, RulesetModel
 from .decision import TraceEvent
 
@@ -91,6 +91,8 @@ class Outputs:
                 return None
         if o.type == "decimal" and value is not None and not isinstance(value, list):
             return canonical_decimal(Decimal(value))  # a decimal output is one, even from 200
+        if type(value) is int:  # bounded as a decimal is, before anything prints or reads it
+            return canonical_integer(value, f"output {o.name!r}", o.location)
         return value
 
     def _range(self, o: Output, facts: dict[str, Any]) -> dict[str, Any] | None:

@@ -408,6 +408,8 @@ def value_text(v: Any) -> str:
         return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(v, _dt.date):  # a datetime too: ISO 8601, with its offset
         return v.isoformat()
+    if type(v) is int and v.bit_length() > 14_000:  # str() refuses more than 4,300 digits
+        return format(Decimal(v), "f")
     return str(v)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from .._base.errors import IncidentError, Problem
 from .._lang import conditions as c
 from .._lang import unary as u
-from .._model.canonical import canonical_decimal
+from .._model.canonical import canonical_decimal, canonical_integer
 from .._model.ruleset import CellExpr, DecisionTable
 from .expressions import COMPARE, CONTEXT, MISSING, compile_expr
 from .python import compile_condition
@@ -327,6 +327,8 @@ def _cell(cell: CellExpr, typ: str) -> Callable[[Facts], Any]:
     fn = compile_expr(cell.expr, compile_condition)
     if typ == "decimal":
         return lambda f: None if (v := fn(f)) is MISSING else canonical_decimal(Decimal(v))
+    if typ == "integer":  # bounded as a decimal is, before the table's trace prints it
+        return lambda f: None if (v := fn(f)) is MISSING else canonical_integer(v)
     return lambda f: None if (v := fn(f)) is MISSING else v
 
 

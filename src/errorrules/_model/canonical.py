@@ -4,11 +4,13 @@ inputs give byte-identical decisions, reports and register entries."""
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import json
 from decimal import Decimal
 from typing import Any
 
 from .._base.errors import IncidentError, Problem
+from .._base.location import UNKNOWN, Location
 from .ruleset import Label
 
 #: Digits a written number may have before the point: the one decimal context's precision.
@@ -37,6 +39,39 @@ def canonical_decimal(num: Decimal) -> Decimal:
             )
         num = num.quantize(Decimal(1))
     return num
+
+
+#: The bound of a computed integer, the same as a decimal's: under 10**28.
+_INT_LIMIT = 10**_WHOLE_DIGITS
+#: Rounds a refused integer for its message (one too long for ``str`` cannot be printed).
+_SHOWN = decimal.Context(prec=6)
+
+
+def canonical_integer(num: int, what: str = "a computed integer", where: Location = UNKNOWN) -> int:
+    """A computed integer (an output, a table value) as it is written: under 10**28, as a
+    decimal must be.
+
+    Integers stay exact under ``+ - *``, so a ruleset multiplying outputs by one another
+    could make one of thousands of digits — more than Python will print, and each output
+    reading the last doubles it. The check sits here, where a value is kept, and not in the
+    arithmetic: the rete engine evaluates every comparison and the python engine stops at
+    the first false one, so an error raised mid-condition would differ between them. A
+    comparison itself (at most 100 nodes over values this bound holds) stays small.
+    """
+    if -_INT_LIMIT < num < _INT_LIMIT:
+        return num
+    shown = str(_SHOWN.create_decimal(num))  # never str(num): it may be too long to print
+    raise IncidentError(
+        [
+            Problem(
+                "incident.arithmetic",
+                f"{what} is {shown}, too large to write",
+                where,
+                expected=f"a value under 10**{_WHOLE_DIGITS}",
+                got=shown,
+            )
+        ]
+    )
 
 
 def jsonable(value: Any) -> Any:

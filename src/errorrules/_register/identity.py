@@ -14,6 +14,8 @@ appended, :meth:`ItemIndex.look`:
 - ``correction``: the id is stored with other content, and the caller said it corrects it;
 - ``conflict``: the id is stored with other content and the caller did not say so.
 
+The ``register`` command acts on each answer itself; :func:`admit` gives the same answers
+to :meth:`Register.append` and :meth:`Register.append_many`, which raise on a conflict.
 Nothing here touches a database: the caller reads the entries under the write lock, so the
 answer cannot be stale when it appends.
 """
@@ -26,10 +28,20 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from .._assess.events import RESERVED_KEYS
 from .chain import canonical
-from .records import RegisterEntry
+from .records import RegisterEntry, RegisterError
 
-__all__ = ["EVENT", "INCIDENT", "ItemIndex", "Look", "content_hash", "item_of", "key_of"]
+__all__ = [
+    "EVENT",
+    "INCIDENT",
+    "ItemIndex",
+    "Look",
+    "admit",
+    "content_hash",
+    "item_of",
+    "key_of",
+]
 
 INCIDENT: Final = "incident"
 EVENT: Final = "event"
@@ -55,18 +67,53 @@ def item_of(payload: Mapping[str, Any], id_field: str | None) -> tuple[str, str,
     """``(namespace, key, content hash)`` of a stored payload; None when it is no item.
 
     An incident's id is read from the incident as given (its ``id_field``), as the caller
-    reads it from the line it is about to append; without an ``id_field``, from the
-    decision's ``incident_id``.
+    reads it from the line it is about to append; without an ``id_field`` (the API, which
+    has no ruleset), from the payload's ``incident_id``, or else the decision's — the same
+    value, which the decision took from the incident's ``id_field``. An event's content
+    leaves out the reserved ``_kind`` and ``_supersedes``, as the ``register`` command
+    stores it.
     """
     incident = payload.get("incident")
     if "decision" in payload and isinstance(incident, Mapping):
+        decision = payload.get("decision")
         ident = incident.get(id_field) if id_field else payload.get("incident_id")
+        if ident is None and not id_field and isinstance(decision, Mapping):
+            ident = decision.get("incident_id")
         key = key_of(ident)
         return None if key is None else (INCIDENT, key, content_hash(incident))
     if "event" in payload:
         key = key_of(payload.get("id"))
-        return None if key is None else (EVENT, key, content_hash(dict(payload)))
+        content = {k: v for k, v in payload.items() if k not in RESERVED_KEYS}
+        return None if key is None else (EVENT, key, content_hash(content))
     return None
+
+
+def admit(index: ItemIndex, payload: Mapping[str, Any], supersedes: int | None) -> Look | None:
+    """What appending ``payload`` through the API means, by the ``register`` command's
+    rules; None for a payload that is no item (no id): it is appended as given.
+
+    ``present``: the item is there with this content — not appended again, the caller
+    returns the entry that holds it. ``new``: appended. ``correction``: appended when
+    ``supersedes`` is the item's current entry. The same id with other content and no
+    ``supersedes``, or a ``supersedes`` naming another entry than the item's current one
+    (two current versions of one item would count it twice), is a RegisterError.
+    """
+    item = item_of(payload, None)
+    if item is None:
+        return None
+    namespace, key, digest = item
+    look = index.look(namespace, key, digest, correction=supersedes is not None)
+    if look.outcome == "conflict":
+        raise RegisterError(
+            f"{namespace} {key!r} is already registered, as entry {look.seq}, with other "
+            f"content; to correct it, append with supersedes={look.seq}"
+        )
+    if look.outcome == "correction" and supersedes != look.seq:
+        raise RegisterError(
+            f"supersedes={supersedes}: {namespace} {key!r} is entry {look.seq}, so a "
+            f"correction of it supersedes {look.seq}"
+        )
+    return look
 
 
 @attrs.frozen

@@ -55,6 +55,9 @@ class RegisterEntry:
     prev_hash: str
     hash: str
     recorded_at: str | None = None
+    #: True when :meth:`Register.append` found the item already stored and returned the
+    #: entry holding it instead of appending; never stored, hashed or compared
+    present: bool = attrs.field(default=False, eq=False)
 
     def compute_hash(self) -> str:
         """The hash that this entry's content and ``prev_hash`` call for."""

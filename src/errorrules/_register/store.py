@@ -16,25 +16,29 @@ to ``verify(expect_head=…)`` if truncation matters.
 
 Corrections never edit an entry: a new entry ``supersedes`` the old one, and
 :meth:`Register.current`, :meth:`Register.by_person` and :meth:`Register.by_unit`
-show only entries that nothing has superseded.
+show only entries that nothing has superseded. :meth:`Register.append` and
+:meth:`Register.append_many` are idempotent by the ``register`` command's rules
+(``identity``): an incident or event already stored is not appended twice.
 
-Argument checking (``prepare``), the value types (``records``) and the verification
-walk (``verify``) need no database; this module runs the SQL around them.
+Argument checking (``prepare``), the value types (``records``), item identity
+(``identity``) and the verification walk (``verify``) need no database; ``batch`` chains
+one transaction's entries; this module opens the file and runs the SQL around them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from .chain import GENESIS_HASH, entry_hash, record_json
+from .batch import ENTRY_COLUMNS, Batch, Writer, row_to_entry
+from .chain import GENESIS_HASH
 from .connection import connect, sql_error
-from .prepare import Prepared, prepare, prepare_item, utc_key
+from .identity import ItemIndex
+from .prepare import prepare, utc_key
 from .records import AppendItem, PayloadError, RegisterEntry, RegisterError, VerifyReport
 from .sqlite_schema import MASTER_SQL, TRIGGERS, check_schema, create_schema, schema_differences
 from .verify import LookupRows, VerifyWalk
@@ -53,30 +57,19 @@ __all__ = [
 ]
 
 _BUSY_TIMEOUT_S: Final = 30.0
-_FLUSH_ROWS: Final = 2000  # rows buffered per executemany inside one append_many
 
-_ENTRY_COLUMNS: Final = (
-    "e.seq, e.kind, e.payload, e.supersedes, e.persons, e.unit, e.occurred_at, "
-    "e.recorded_at, e.prev_hash, e.hash"
-)
 _NOT_SUPERSEDED: Final = "NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.seq)"
 # Undated entries cannot be placed in time: they come last and `until` excludes them.
 _BY_PERSON_SQL: Final = f"""
-SELECT {_ENTRY_COLUMNS} FROM entry_persons p JOIN entries e ON e.seq = p.seq
+SELECT {ENTRY_COLUMNS} FROM entry_persons p JOIN entries e ON e.seq = p.seq
 WHERE p.person = ? AND (? IS NULL OR p.occurred_utc <= ?) AND {_NOT_SUPERSEDED}
 ORDER BY p.occurred_utc IS NULL, p.occurred_utc, p.seq
 """
 _BY_UNIT_SQL: Final = f"""
-SELECT {_ENTRY_COLUMNS} FROM entry_units u JOIN entries e ON e.seq = u.seq
+SELECT {ENTRY_COLUMNS} FROM entry_units u JOIN entries e ON e.seq = u.seq
 WHERE u.unit = ? AND (? IS NULL OR u.occurred_utc <= ?) AND {_NOT_SUPERSEDED}
 ORDER BY u.occurred_utc IS NULL, u.occurred_utc, u.seq
 """
-_INSERT_ENTRY: Final = (
-    "INSERT INTO entries (seq, kind, payload, supersedes, persons, unit, occurred_at, "
-    "recorded_at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"
-)
-_INSERT_PERSON: Final = "INSERT INTO entry_persons (seq, person, occurred_utc) VALUES (?,?,?)"
-_INSERT_UNIT: Final = "INSERT INTO entry_units (seq, unit, occurred_utc) VALUES (?,?,?)"
 # The first correction of an already-corrected entry. Computed in SQL, not with the
 # unique index (a tamperer may have dropped it) nor a Python set (a million entries).
 _SUPERSEDED_TWICE_SQL: Final = (
@@ -84,144 +77,6 @@ _SUPERSEDED_TWICE_SQL: Final = (
     "(PARTITION BY supersedes ORDER BY seq) AS n FROM entries "
     "WHERE supersedes IS NOT NULL) WHERE n > 1 ORDER BY seq LIMIT 1"
 )
-
-
-def _row_to_entry(row: tuple[Any, ...]) -> RegisterEntry:
-    seq, kind, payload, supersedes, persons, unit, occurred_at, recorded_at, prev, digest = row
-    return RegisterEntry(
-        seq=seq,
-        kind=kind,
-        payload=json.loads(payload),
-        supersedes=supersedes,
-        persons=tuple(json.loads(persons)),
-        unit=unit,
-        occurred_at=occurred_at,
-        prev_hash=prev,
-        hash=digest,
-        recorded_at=recorded_at,
-    )
-
-
-class _Batch:
-    """The entries of one write transaction: chained onto the head, inserted in bulk.
-
-    Create it inside the transaction that holds the write lock: it reads the head.
-    """
-
-    __slots__ = (
-        "_conn",
-        "_corrected",
-        "_entry_rows",
-        "_person_rows",
-        "_prev_hash",
-        "_recorded_at",
-        "_seq",
-        "_unit_rows",
-        "written",
-    )
-
-    def __init__(self, conn: sqlite3.Connection, recorded_at: str | None) -> None:
-        self._conn = conn
-        self._recorded_at = recorded_at
-        # Read the head under the write lock so no other writer can fork the chain.
-        head = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
-        self._seq: int = seq
-        self._prev_hash: str = prev_hash
-        self.written: list[RegisterEntry] = []
-        self._entry_rows: list[tuple[Any, ...]] = []
-        self._person_rows: list[tuple[Any, ...]] = []
-        self._unit_rows: list[tuple[Any, ...]] = []
-        self._corrected: dict[int, int] = {}  # target -> seq, for corrections in this batch
-
-    def add(self, index: int, item: Any) -> None:
-        """Check item ``index`` (Prepared, AppendItem or mapping) and chain it on."""
-        seq = self._seq + 1
-        try:
-            p = item if isinstance(item, Prepared) else prepare_item(item)
-            if p.supersedes is not None:
-                self._check_supersedes(p.supersedes, seq)
-                self._corrected[p.supersedes] = seq
-        except RegisterError as exc:
-            if isinstance(item, Prepared):
-                raise
-            raise type(exc)(f"append_many item {index}: {exc}") from exc
-        self._chain(seq, p)
-
-    def _check_supersedes(self, target: int, seq: int) -> None:
-        if target >= seq:
-            raise RegisterError(
-                f"supersedes={target}: no such earlier entry (this entry would be {seq})"
-            )
-        by = self._corrected.get(target)
-        if by is None:
-            sql = "SELECT seq FROM entries WHERE supersedes = ?"
-            row = self._conn.execute(sql, (target,)).fetchone()
-            by = None if row is None else row[0]
-        if by is not None:
-            raise RegisterError(
-                f"supersedes={target}: entry {target} is already superseded by entry {by}; "
-                f"correct entry {by} instead"
-            )
-
-    def _chain(self, seq: int, p: Prepared) -> None:
-        prev_hash, recorded_at = self._prev_hash, self._recorded_at
-        digest = entry_hash(
-            prev_hash,
-            record_json(
-                seq=seq,
-                kind=p.kind,
-                payload_json=p.payload_json,
-                supersedes=p.supersedes,
-                persons_json=p.persons_json,
-                unit=p.unit,
-                occurred_at=p.occurred_at,
-                recorded_at=recorded_at,
-            ),
-        )
-        self._entry_rows.append(
-            (
-                seq,
-                p.kind,
-                p.payload_json,
-                p.supersedes,
-                p.persons_json,
-                p.unit,
-                p.occurred_at,
-                recorded_at,
-                prev_hash,
-                digest,
-            )
-        )
-        self._person_rows.extend((seq, person, p.occurred_utc) for person in p.persons)
-        if p.unit is not None:
-            self._unit_rows.append((seq, p.unit, p.occurred_utc))
-        self.written.append(
-            RegisterEntry(
-                seq=seq,
-                kind=p.kind,
-                payload=p.payload,
-                supersedes=p.supersedes,
-                persons=p.persons,
-                unit=p.unit,
-                occurred_at=p.occurred_at,
-                prev_hash=prev_hash,
-                hash=digest,
-                recorded_at=recorded_at,
-            )
-        )
-        self._seq, self._prev_hash = seq, digest
-        if len(self._entry_rows) >= _FLUSH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        """Insert the buffered rows (still inside the transaction)."""
-        self._conn.executemany(_INSERT_ENTRY, self._entry_rows)
-        self._conn.executemany(_INSERT_PERSON, self._person_rows)
-        self._conn.executemany(_INSERT_UNIT, self._unit_rows)
-        self._entry_rows.clear()
-        self._person_rows.clear()
-        self._unit_rows.clear()
 
 
 def _verify(conn: sqlite3.Connection, expect_head: str | None) -> VerifyReport:
@@ -255,51 +110,6 @@ def _rollback(conn: sqlite3.Connection) -> None:
         # SQLite may have rolled back already (a full disk can); then there is nothing to do.
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-
-
-class Writer:
-    """The appends of one write transaction (:meth:`Register.writing`).
-
-    Each :meth:`append` is chained on at once and returned with its seq and hash; the rows
-    reach the file when the transaction commits, all of them or none.
-    """
-
-    __slots__ = ("_batch",)
-
-    def __init__(self, batch: _Batch) -> None:
-        self._batch = batch
-
-    def append(
-        self,
-        payload: Mapping[str, Any],
-        *,
-        kind: str = "decision",
-        persons: Iterable[str] = (),
-        unit: str | None = None,
-        occurred_at: str | None = None,
-        supersedes: int | None = None,
-    ) -> RegisterEntry:
-        """Like :meth:`Register.append`, inside this transaction."""
-        prepared = prepare(
-            payload,
-            kind=kind,
-            persons=persons,
-            unit=unit,
-            occurred_at=occurred_at,
-            supersedes=supersedes,
-        )
-        self._batch.add(0, prepared)
-        return self._batch.written[-1]
-
-    @property
-    def written(self) -> list[RegisterEntry]:
-        """The entries appended in this transaction so far."""
-        return list(self._batch.written)
-
-    @property
-    def last(self) -> RegisterEntry | None:
-        """The newest entry appended in this transaction, or None."""
-        return self._batch.written[-1] if self._batch.written else None
 
 
 # --- the register -----------------------------------------------------------------
@@ -341,6 +151,8 @@ class Register:
         self._read_only = read_only
         self._timeout = timeout
         self._writing = False
+        self._items: ItemIndex | None = None  # what is stored, read on the first append
+        self._indexed = 0  # the last seq ``_items`` has read
         conn = connect(self._path, read_only=read_only, timeout=timeout)
         self._conn: sqlite3.Connection | None = conn
         try:
@@ -423,6 +235,11 @@ class Register:
         strings). ``persons`` are the names the entry concerns (repeats dropped).
         ``occurred_at`` is ISO 8601 with a UTC offset. ``supersedes`` is the seq of an
         earlier, not yet superseded entry that this one corrects.
+
+        Idempotent, as ``errorrules register`` is: an item (a decided incident by its
+        ``incident_id``, an event by its ``id``) stored with the same content is not
+        appended again: the entry holding it is returned, ``present=True``. The same id
+        with other content is a RegisterError unless ``supersedes`` is its current entry.
         """
         prepared = prepare(
             payload,
@@ -439,15 +256,38 @@ class Register:
 
         Each item is an :class:`AppendItem` or a mapping with the same keys
         (``payload`` required). A later item may supersede an earlier one of the batch.
-        Errors name the item's index.
+        Errors name the item's index. Idempotent as :meth:`append` is, item by item (an
+        item given twice in the batch is stored once); one entry is returned per item.
         """
         return self._write(items)
 
     def _write(self, items: Iterable[Any]) -> list[RegisterEntry]:
-        with self.writing() as writer:
-            for index, item in enumerate(items):
-                writer._batch.add(index, item)
-        return writer._batch.written
+        out: list[RegisterEntry] = []
+        try:
+            with self.writing() as writer:
+                batch, stored = writer._batch, self._stored_items()
+                for index, item in enumerate(items):
+                    look = batch.add(index, item, stored)
+                    out.append(batch.written[-1] if look is None else batch.holding(look))
+        except BaseException:
+            self._items = None  # it saw appends that were rolled back: read it again
+            raise
+        if batch.written:  # committed: the index has read up to here
+            self._indexed = batch.written[-1].seq
+        return out
+
+    def _stored_items(self) -> ItemIndex:
+        """The items the file holds, under the write lock: read whole once, then only the
+        entries appended since (by this process or any other)."""
+        conn = self._db()
+        head = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0]
+        if self._items is None or head < self._indexed:
+            self._items, self._indexed = ItemIndex(), 0
+        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq > ? ORDER BY e.seq"
+        for row in conn.execute(sql, (self._indexed,)):
+            self._items.add_entry(row_to_entry(row), None)
+        self._indexed = head
+        return self._items
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Writer]:
@@ -467,7 +307,7 @@ class Register:
         self._writing = True
         try:
             conn.execute("BEGIN IMMEDIATE")
-            batch = _Batch(conn, recorded_at)
+            batch = Batch(conn, recorded_at)
             yield Writer(batch)
             batch.flush()
             conn.execute("COMMIT")
@@ -503,27 +343,27 @@ class Register:
 
     def entries(self) -> Iterator[RegisterEntry]:
         """All entries in seq order, read lazily."""
-        rows = self._db().execute(f"SELECT {_ENTRY_COLUMNS} FROM entries e ORDER BY e.seq")
-        return map(_row_to_entry, rows)
+        rows = self._db().execute(f"SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.seq")
+        return map(row_to_entry, rows)
 
     def current(self) -> Iterator[RegisterEntry]:
         """Entries that no later entry supersedes, in seq order, read lazily."""
         rows = self._db().execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE {_NOT_SUPERSEDED} ORDER BY e.seq"
+            f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE {_NOT_SUPERSEDED} ORDER BY e.seq"
         )
-        return map(_row_to_entry, rows)
+        return map(row_to_entry, rows)
 
     def get(self, seq: int) -> RegisterEntry | None:
         """The entry with this seq, or None."""
-        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.seq = ?"
+        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq = ?"
         row = self._db().execute(sql, (seq,)).fetchone()
-        return None if row is None else _row_to_entry(row)
+        return None if row is None else row_to_entry(row)
 
     def head(self) -> RegisterEntry | None:
         """The newest entry, or None; keep its ``hash`` elsewhere to detect truncation."""
-        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries e ORDER BY e.seq DESC LIMIT 1"
+        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.seq DESC LIMIT 1"
         row = self._db().execute(sql).fetchone()
-        return None if row is None else _row_to_entry(row)
+        return None if row is None else row_to_entry(row)
 
     def by_person(self, person: str, *, until: str | None = None) -> list[RegisterEntry]:
         """Current entries naming ``person``, ordered by (occurred_at, seq).
@@ -542,7 +382,7 @@ class Register:
 
     def _lookup(self, sql: str, key: str, until: str | None) -> list[RegisterEntry]:
         bound = None if until is None else utc_key(until, "until")
-        return [_row_to_entry(row) for row in self._db().execute(sql, (key, bound, bound))]
+        return [row_to_entry(row) for row in self._db().execute(sql, (key, bound, bound))]
 
     # --- checking ---
 
