@@ -384,7 +384,7 @@ def test_csv_text_cells_never_start_a_formula_and_numbers_stay_numbers() -> None
             it["ref"], it["note"] = "=HYPERLINK(1)", "-note"
     units[0]["deductions"][0]["points"] = "-2.5"
     units[0]["score"] = "-3"
-    rows = list(csv.reader(io.StringIO(render(a, "csv"), newline="")))
+    rows = list(csv.reader(io.StringIO(render(a, "csv", lang="en"), newline="")))  # en: keys
     header, body = rows[0], rows[1:]
     col = {k: header.index(k) for k in ("unit", "score", "points", "ref", "note")}
     for r in body:

@@ -13,7 +13,17 @@ import attrs
 from .._compile.compiler import CompiledRuleset
 from .._engines.expressions import compile_expr
 from .._engines.python import compile_condition
-from .._model.ruleset import Consequence, ErrorDefinition, Factor, Label, RulesetModel, zone
+from .._model.ruleset import (
+    Consequence,
+    Effect,
+    ErrorDefinition,
+    Factor,
+    HistoryFact,
+    Label,
+    RulesetModel,
+    Window,
+    zone,
+)
 from .outputs import Outputs
 
 
@@ -30,6 +40,15 @@ class Labels:
     #: output name → its label
     outputs: Mapping[str, Label] = attrs.field(factory=dict)
     catalogue: bool = True  # the ruleset defines errors (it is not computation alone)
+    #: what explain() says of the trace's rules, by name: each factor's kind, name and
+    #: effect; the history facts; each derived fact's kind; each ladder's window; the tables'
+    #: and the incident fields' labels. Plain records, no conditions: a decision stays small.
+    factors: Mapping[str, tuple[str, Label, Effect]] = attrs.field(factory=dict)
+    history: Mapping[str, HistoryFact] = attrs.field(factory=dict)
+    derived: Mapping[str, str] = attrs.field(factory=dict)
+    windows: Mapping[str, Window] = attrs.field(factory=dict)
+    tables: Mapping[str, Label] = attrs.field(factory=dict)
+    fields: Mapping[str, Label] = attrs.field(factory=dict)
 
     @classmethod
     def of(cls, m: RulesetModel) -> Labels:
@@ -41,6 +60,12 @@ class Labels:
             {f"{lv.key}.{p.name}": p.label for lv in m.measures for p in lv.params if p.label},
             outputs={o.name: o.label for o in m.outputs},
             catalogue=bool(m.errors),
+            factors={f.code: (f.kind, f.name, f.effect) for f in m.factors},
+            history={h.name: h for h in m.history},
+            derived={d.name: d.kind for d in m.derived},
+            windows={lad.id: lad.window for lad in m.ladders},
+            tables={t.name: t.label for t in m.tables},
+            fields={f.name: f.label for f in m.fields if f.label is not None},
         )
 
 

@@ -48,17 +48,28 @@ def base_severity(plan: Plan, matched: list[MatchedError]) -> int:
     return max(plan.rank[x.severity] for x in matched)
 
 
+#: the rule id of the final-severity step: it is no rule of the ruleset's own, but the sum the
+#: applied factors' shifts make, so it gets a name of its own (as ``time.limitation`` does)
+FINAL_RULE = "severity.final"
+
+
 def final_severity(plan: Plan, base: int, applied: list[Factor], trace: list[TraceEvent]) -> int:
-    """The level after every applied factor's shift (traced when it moves)."""
-    shift = sum(f.effect.shift for f in applied)
+    """The level after every applied factor's shift (traced when it moves).
+
+    The step cites the first shifting factor (where a shift is written) and reads each
+    shifting factor's shift (``intentional.shift``: 1): the trace says what moved the level
+    and where that is written.
+    """
+    shifting = [f for f in applied if f.effect.shift]
+    shift = sum(f.effect.shift for f in shifting)
     final = max(0, min(plan.top, base + shift))
     if shift:
         trace.append(
             TraceEvent(
                 "severity",
-                None,
-                None,
-                (),
+                FINAL_RULE,
+                plan.model.cite(shifting[0].location),
+                tuple((f"{f.code}.shift", f.effect.shift) for f in shifting),
                 f"final severity {plan.levels[base]} {shift:+d} -> {plan.levels[final]}",
             )
         )

@@ -52,6 +52,22 @@ class FieldType:
 
 
 _ORDERED = {"integer", "decimal", "datetime"}
+#: types that compare with each other (an enum only with its own values or fields)
+_GROUPS = {"decimal": "integer", "date": "datetime"}
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+#: what a field of each type is compared with, for hints
+_OPERANDS = {
+    "integer": "a number",
+    "decimal": "a number",
+    "boolean": "true or false",
+    "datetime": 'a quoted datetime ("2026-03-01T09:00:00+08:00")',
+    "list": "nothing: a list is tested with contains",
+}
 
 
 class _Checker(ListChecker):
@@ -124,9 +140,92 @@ class _Checker(ListChecker):
                 return self.test(_RawTest(left.name, left.pos, "cmp", raw.op, (right,)))
         named = isinstance(left, _RawName) and isinstance(right, _RawName)
         if named and left.name in self.fields and right.name not in self.fields:
-            self.unknown_field(right.name, right.pos, " (quote text values)")
+            self.unknown_operand(left.name, right.name, right.pos)
+            return Const(False)
+        if named and left.name in self.fields and self.enum_and_text(left, right, raw.op):
             return Const(False)
         return self.comparison(raw)
+
+    def unknown_operand(self, left: str, name: str, pos: int) -> None:
+        """``field == name`` where ``name`` is no field: the hint that fits the case.
+
+        A typo of a field gets its did-you-mean (and no advice to quote); a text or enum
+        field is told to quote the text it meant; a number, boolean or datetime field is
+        told what it can be compared with, since quoting would not help it.
+        """
+        lt = self.fields[left].type
+        near = did_you_mean(name, self.fields)
+        if near is not None:
+            if self._items is not None:  # inside an aggregate: the item's fields come first
+                self.unknown_field(name, pos)
+                return
+            # A typo: of a field that can stand here, if one is near; else say what the near
+            # one is, since comparing with it would fail next.
+            group = _GROUPS.get(lt, lt)
+            fits = [f for f, t in self.fields.items() if _GROUPS.get(t.type, t.type) == group]
+            best = did_you_mean(name, [f for f in fits if f != left]) or near
+            other = self.fields[best].type
+            note = (
+                ""
+                if _GROUPS.get(other, other) == group
+                else f" (the nearest field, {best!r}, is {_a(other)} {other} field, which "
+                f"{_a(lt)} {lt} field {left!r} cannot be compared with)"
+            )
+            self.fail(
+                "condition.unknown_field",
+                f"unknown field {name!r}{note}",
+                pos,
+                expected="a field of the incident schema",
+                got=repr(name),
+                suggestion=best,
+            )
+            return
+        if lt in ("string", "enum"):
+            values = self.fields[left].values
+            hint = (
+                f'{name!r} is a value of {left!r}: quote it, {left} == "{name}"'
+                if name in values
+                else f'to compare with the text, quote it: {left} == "{name}"'
+            )
+            self.fail(
+                "condition.unknown_field",
+                f"unknown field {name!r} (quote text values)",
+                pos,
+                expected="a field of the incident schema, or a quoted value",
+                got=repr(name),
+                suggestion=hint,
+            )
+            return
+        self.fail(
+            "condition.unknown_field",
+            f"unknown field {name!r}",
+            pos,
+            expected=f"a field of the incident schema, or {_OPERANDS.get(lt, 'a value')}",
+            got=repr(name),
+            suggestion=f"{left!r} is {_a(lt)} {lt} field: compare it with "
+            f"{_OPERANDS.get(lt, 'a value of its type')} or another field of its type",
+        )
+
+    def enum_and_text(self, left: _RawName, right: _RawName, op: str) -> bool:
+        """An enum field compared with a text field: refused, with the way to do it."""
+        kinds = {self.fields[left.name].type: left.name}
+        other = self.fields.get(right.name)
+        if other is None:
+            return False
+        kinds[other.type] = right.name
+        if set(kinds) != {"enum", "string"}:
+            return False
+        enum, text = kinds["enum"], kinds["string"]
+        shown = ", ".join(f'"{v}"' for v in self.fields[enum].values[:3])
+        self.fail(
+            "condition.type",
+            f"cannot compare enum field {enum!r} with text field {text!r} using {op}",
+            left.pos,
+            expected=f"{enum} {op} one of its values ({shown}), or another field of the same enum",
+            got=f"enum {op} text",
+            suggestion=f"to compare the enum's value as text, write string({enum}) {op} {text}",
+        )
+        return True
 
     def subject_test(self, t: _RawTest) -> Condition:
         """``in`` on an expression: the same as comparisons joined by ``or`` / ``and``."""

@@ -54,6 +54,8 @@ _KEYWORDS = {
     "if", "then", "else", "where", "null",
 }  # fmt: skip
 CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+#: Digits a number literal may have before the point (computed values stay under 10**28).
+MAX_NUMBER_DIGITS = 28
 #: Nesting deeper than this (parentheses, calls, ``not``, unary minus, ``if``) is refused.
 MAX_DEPTH = 32
 
@@ -84,11 +86,14 @@ class ConditionSyntaxError(Exception):
         self.suggestion = suggestion
 
 
-def _written_out(text: str) -> str:
+def _written_out(text: str) -> str | None:
     try:
-        return format(Decimal(("0" + text) if text.startswith(".") else text.rstrip(".")), "f")
+        num = Decimal(("0" + text) if text.startswith(".") else text.rstrip("."))
     except ArithmeticError:  # pragma: no cover - the regex only lets numbers through
         return text
+    if abs(num.adjusted()) > MAX_NUMBER_DIGITS:  # 1e999999999 is no number to write out
+        return None
+    return format(num, "f")
 
 
 def _tokenize(text: str) -> list[_Tok]:
@@ -106,6 +111,17 @@ def _tokenize(text: str) -> list[_Tok]:
                 expected="digits with an optional .digits (no exponent, no bare point)",
                 got=m.group(),
                 suggestion=_written_out(m.group()),
+            )
+        whole = m.group().partition(".")[0].lstrip("0") if kind == "num" else ""
+        if len(whole) > MAX_NUMBER_DIGITS:
+            # Python will not even turn a literal of 4,300 digits into an int; and no value
+            # errorrules keeps (inputs, outputs, points) reaches 10**28.
+            raise ConditionSyntaxError(
+                f"a number of more than {MAX_NUMBER_DIGITS} digits before the point",
+                pos,
+                code="condition.limit",
+                expected=f"at most {MAX_NUMBER_DIGITS} digits before the point",
+                got=f"{len(whole)} digits",
             )
         if kind != "ws":
             tok = m.group()
@@ -231,6 +247,7 @@ class _Parser:
 
     def expect(self, text: str, what: str) -> _Tok:
         if not self.at(text):
+            self._no_assign()  # (x = 1), if x = 1 then …: the same hint as x = 1 alone
             raise ConditionSyntaxError(f"expected {what}, found {self._found()}", self.tok.pos)
         return self.take()
 

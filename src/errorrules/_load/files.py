@@ -13,7 +13,7 @@ from .._base.errors import Problem, RulesetError
 from .._base.location import Location
 from .ruleset_schema import REQUIRED_SECTIONS, RULESET_FILE_SCHEMA, SECTIONS
 from .validate import iter_problems
-from .yaml import Node, load_file
+from .yaml import Node, load_file, top_level_keys
 
 #: What a ruleset folder's own files are named; anything else in it is not read.
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -130,17 +130,31 @@ def files_of(folder: Path, problems: list[Problem], root: Path | None = None) ->
     return files
 
 
-def read_sections(files: list[Path], problems: list[Problem]) -> dict[str, Node]:
-    """Compose and shape-check files; their sections, each defined once."""
+def read_sections(
+    files: list[Path],
+    problems: list[Problem],
+    broken: list[Path] | None = None,
+    keys: dict[str, Location] | None = None,
+) -> dict[str, Node]:
+    """Compose and shape-check files; their sections, each defined once (``keys``: where
+    each section's key is written).
+
+    A file that cannot be read or composed is added to ``broken``: its problem is said once,
+    where it is, and what it defines is unknown (see :func:`unknown_sections`).
+    """
     sections: dict[str, Node] = {}
     for f in files:
         try:
             node, found = load_file(str(f), display(f))
         except OSError as exc:  # unreadable (permissions): located, never a traceback
             problems.append(unreadable(f, exc))
+            if broken is not None:
+                broken.append(f)
             continue
         problems += found
         if node is None:
+            if found and broken is not None:
+                broken.append(f)
             continue
         if node.kind != "map":
             problems.append(
@@ -169,28 +183,61 @@ def read_sections(files: list[Path], problems: list[Problem]) -> dict[str, Node]
                 )
                 continue
             sections[key] = child
+            if keys is not None:
+                keys[key] = node.keys[key]
     return sections
 
 
-def check_base(sections: dict[str, Node], anchor: Location, problems: list[Problem]) -> None:
+def unknown_sections(broken: list[Path]) -> frozenset[str]:
+    """The sections files that could not be composed seem to define (by their lines): those
+    are unknown, not missing. A file that cannot be read at all may define any of them."""
+    found: set[str] = set()
+    for f in broken:
+        keys = top_level_keys(str(f))
+        found |= set(SECTIONS) if keys is None else keys & set(SECTIONS)
+    return frozenset(found)
+
+
+def section_home(section: str, files: list[Path], keys: dict[str, Location]) -> Location:
+    """Where a missing section is reported (see :func:`check_base`)."""
+    named = next((f for f in files if f.stem == section), None)
+    if named is not None:
+        return Location(display(named), 1, 1)
+    if "ruleset" in keys:
+        return keys["ruleset"]
+    return Location(display(files[0]), 1, 1)
+
+
+def check_base(
+    sections: dict[str, Node],
+    files: list[Path],
+    problems: list[Problem],
+    unknown: frozenset[str] = frozenset(),
+    keys: dict[str, Location] | None = None,
+) -> None:
     """The first version defines every required section, and withdraws nothing.
 
     A ruleset that computes outputs may be computation alone: then only ``ruleset`` and
-    ``incident`` are required (no catalogue, severity, measures, roles or schedule).
+    ``incident`` are required (no catalogue, severity, measures, roles or schedule). A section
+    a broken file seems to define is ``unknown``, not missing. A missing one is said where a
+    reader looks for it: the file named after it, else the ``ruleset:`` key that declares the
+    ruleset, else (no section declares it either) the folder's first file.
     """
-    computes = "outputs" in sections
+    computes = "outputs" in sections or "outputs" in unknown
     for req in REQUIRED_SECTIONS:
         if computes and req not in ("ruleset", "incident"):
             continue
-        if req not in sections:
+        if req not in sections and req not in unknown:
             problems.append(
                 Problem(
                     "ruleset.missing_section",
                     f"no file defines section {req!r}",
-                    anchor,
-                    (),
-                    f"a top-level {req!r} section",
+                    section_home(req, files, keys or {}),
+                    (req,),
+                    f"a top-level {req!r} section in one of the ruleset's files",
                     "nothing",
+                    f"add a line '{req}:' (at the start of the line) to one of the ruleset's "
+                    f"files, for example a new {req}.yaml",
                 )
             )
     if "withdraw" in sections:

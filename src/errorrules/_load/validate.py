@@ -8,6 +8,7 @@ a short "expected" phrase and a did-you-mean, so one run shows a clerk everythin
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 from .._base.errors import Problem
 from .._base.suggest import did_you_mean
+from .compute_schema import CODE, IDENT
 from .ruleset_schema import DEFS
 from .yaml import Node
 
@@ -56,18 +58,62 @@ def _resolve(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     return schema
 
 
+def _phrase(description: str) -> str:
+    """A schema description as the middle of a sentence: "An exact decimal" → "an exact …"."""
+    first = description.split(" ", 1)[0]
+    return description[0].lower() + description[1:] if first[1:].islower() else description
+
+
+#: what a malformed code or identifier is told: what one looks like (a code: ``DRF-01``)
+_SHAPES = {
+    CODE: (
+        "code",
+        "a code: a letter first (A-Z, a-z), then letters, digits, '_', '.' or '-' (e.g. DRF-01)",
+    ),
+    IDENT: ("identifier", "an identifier: a letter first (A-Z, a-z), then letters, digits or '_'"),
+}
+
+
 def expected_text(schema: Mapping[str, Any]) -> str:
     """A short human phrase for what a schema accepts."""
     s = _resolve(schema)
     if "enum" in s:
         return "one of " + ", ".join(repr(x) for x in s["enum"])
     if "anyOf" in s:
-        return s.get("description") or " or ".join(expected_text(b) for b in s["anyOf"])
+        desc = s.get("description")
+        return _phrase(desc) if desc else " or ".join(expected_text(b) for b in s["anyOf"])
     if s.get("format") == "date":
         return "a date YYYY-MM-DD"
+    if s.get("pattern") in _SHAPES and s.get("type") == "string":
+        return _SHAPES[s["pattern"]][1]
     if "pattern" in s and s.get("type") == "string":
-        return s.get("description") or f"text matching {s['pattern']}"
+        desc = s.get("description")
+        return _phrase(desc) if desc else f"text matching {s['pattern']}"
     return _TYPE_WORDS.get(s.get("type", ""), "a value")
+
+
+def _malformed(text: str, pattern: str) -> tuple[str, str | None]:
+    """The message and hint for text that does not match a code's or identifier's pattern."""
+    if pattern not in _SHAPES or not text:
+        return "malformed", None
+    what = _SHAPES[pattern][0]
+    example = "DRF-01" if what == "code" else "drafter"
+    if not text.isascii():
+        return (
+            f"malformed {what}: a {what} is written in ASCII",
+            f"write it as e.g. {example}; a name in Chinese belongs in a label, {{zh: …, en: …}}",
+        )
+    if not text[0].isalpha():
+        return (
+            f"malformed {what}: a {what} must start with a letter",
+            f"{text!r} starts with {text[0]!r}: begin with a letter, e.g. {example}",
+        )
+    bad = sorted({ch for ch in text if not re.match(pattern, "A" + ch)})
+    fixed = re.sub("[^A-Za-z0-9_.-]" if what == "code" else "[^A-Za-z0-9_]", "_", text)
+    return (
+        f"malformed {what}: {', '.join(repr(ch) for ch in bad)} cannot be part of a {what}",
+        f"write e.g. {fixed!r}",
+    )
 
 
 def iter_problems(
@@ -159,8 +205,15 @@ def _scalar(node: Node, s: Mapping[str, Any], path: tuple[str | int, ...]) -> It
             yield Problem("ruleset.empty", "empty text", node.loc, path, "non-empty text", "''")
         pattern = s.get("pattern")
         if pattern and not re.search(pattern, v):
+            message, hint = _malformed(v, pattern)
             yield Problem(
-                "ruleset.bad_value", "malformed", node.loc, path, expected_text(s), node.describe()
+                "ruleset.bad_value",
+                message,
+                node.loc,
+                path,
+                expected_text(s),
+                node.describe(),
+                hint,
             )
     if isinstance(v, int) and not isinstance(v, bool):
         if "minimum" in s and v < s["minimum"]:
@@ -171,6 +224,26 @@ def _scalar(node: Node, s: Mapping[str, Any], path: tuple[str | int, ...]) -> It
             yield Problem(
                 "ruleset.out_of_range", "too large", node.loc, path, f"<= {s['maximum']}", str(v)
             )
+
+
+def _comma_cut(node: Node, key: str) -> str | None:
+    """A hint when a comma in ``{…}`` cut a text in two: ``{en: Hit and run, not a crime}``.
+
+    Inside a flow mapping a comma ends the value, so the rest of the text became a key of its
+    own with no value; the fix is to quote the whole text.
+    """
+    keys = list(node.value)
+    at = keys.index(key)
+    if not node.flow or at == 0 or node.value[key].value is not None or node.value[key].raw:
+        return None
+    before = node.value[keys[at - 1]]
+    if before.kind != "scalar" or not isinstance(before.value, str) or before.style is not None:
+        return None
+    text = f"{before.value}, {key}"
+    return (
+        f"a comma inside {{…}} ends the value: quote the whole text, "
+        f"{keys[at - 1]}: {json.dumps(text, ensure_ascii=False)}"
+    )
 
 
 def _mapping(node: Node, s: Mapping[str, Any], path: tuple[str | int, ...]) -> Iterator[Problem]:
@@ -198,7 +271,7 @@ def _mapping(node: Node, s: Mapping[str, Any], path: tuple[str | int, ...]) -> I
                 (*path, key),
                 "one of " + ", ".join(sorted(props)),
                 repr(key),
-                did_you_mean(key, props),
+                did_you_mean(key, props) or _comma_cut(node, key),
             )
         elif isinstance(extra, Mapping):
             yield from iter_problems(child, extra, (*path, key))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -80,6 +81,7 @@ class Node:
     tag: str = ""
     keys: dict[str, Location] = attrs.field(factory=dict)
     style: str | None = None  # a scalar's quoting: ' or " or | or >, None when plain
+    flow: bool = False  # a mapping or list written inline, {…} or […]
 
     def describe(self) -> str:
         """What a human would call this value, for 'expected X, got Y' messages."""
@@ -176,7 +178,7 @@ class _Converter:
                     continue
                 keys[key] = kloc
                 out[key] = self.convert(vnode, depth + 1)
-            return Node("map", out, loc, tag=node.tag, keys=keys)
+            return Node("map", out, loc, tag=node.tag, keys=keys, flow=bool(node.flow_style))
         if isinstance(node, yaml.SequenceNode):
             if node.tag != f"{_STD}seq":
                 self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
@@ -258,6 +260,24 @@ _RESOLVER = yaml.resolver.Resolver()
 def _is_timestamp(raw: str) -> bool:
     tag = _RESOLVER.resolve(yaml.ScalarNode, raw, (True, False))  # type: ignore[no-untyped-call]
     return bool(tag == _TIMESTAMP)
+
+
+#: a top-level key as a line shows it: at the first column, before its colon
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:", re.M)
+
+
+def top_level_keys(path: str) -> frozenset[str] | None:
+    """The top-level keys a file seems to hold, read from its lines without composing it;
+    None when it cannot be read at all.
+
+    For a file that does not compose (a syntax error): what it defines is unknown, not
+    absent, so a section it names at the first column is not reported missing elsewhere.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return frozenset(_TOP_KEY.findall(fh.read()))
+    except OSError:
+        return None
 
 
 def load_file(path: str, display: str) -> tuple[Node | None, list[Problem]]:

@@ -123,7 +123,8 @@ def ruleset_text(a: Mapping[str, Any], lang: str) -> str:
     sha = as_str(r.get("sha256"))
     parts = [p for p in (as_str(r.get("id")), as_str(r.get("version"))) if p]
     if sha:
-        parts.append(f"sha256:{sha[:12]}")
+        t = LABELS[lang]
+        parts.append(f"{t['hash']}{t['hash_sep']}{sha[:12]}")
     return " ".join(parts)
 
 
@@ -199,6 +200,33 @@ def error_text(e: Mapping[str, Any], lang: str) -> str:
         name = names[i] if i < len(names) else ""
         parts.append(f"{code} {name}".strip())
     return LABELS[lang]["sep"].join(parts)
+
+
+def item_note(it: Mapping[str, Any], u: Mapping[str, Any], lang: str) -> str:
+    """What an item's note says, in ``lang``: for a decision, its errors by name and grade.
+
+    The assessment writes a decision item's note as keys (``RCP-01 general``); the unit's
+    ``errors`` hold the same decision by its id, with the names and the grade's name, so the
+    report says ``RCP-01 接待态度生硬、不热情（一般差错）``. Any other note (an event's, or one a
+    host wrote) is the text given.
+    """
+    note = as_str(it.get("note"))
+    ref = as_str(it.get("ref"))
+    errors = (as_map(e) for e in as_list(u.get("errors")))
+    found = next((e for e in errors if as_str(e.get("id")) == ref), None)
+    if it.get("kind") != "decision" or found is None:
+        return note
+    codes = [as_str(c) for c in as_list(found.get("codes"))]
+    severity = as_str(found.get("severity"))
+    if note != f"{', '.join(codes)} {severity}".strip():
+        return note
+    t = LABELS[lang]
+    names = [tr(n, lang) for n in as_list(found.get("names"))]
+    text = t["list_sep"].join(
+        f"{code} {names[i] if i < len(names) else ''}".strip() for i, code in enumerate(codes)
+    )
+    grade = tr(found.get("severity_name"), lang, severity)
+    return f"{text}{t['lparen']}{grade}{t['rparen']}" if grade else text
 
 
 def display_width(s: str) -> int:

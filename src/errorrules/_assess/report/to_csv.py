@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .common import as_list, as_map, as_str, grade_label, ranked_units, tr
+from .common import as_list, as_map, as_str, grade_label, item_note, ranked_units, tr
 from .labels import LABELS
 
+#: The columns by key: the en header, and what ``LABELS`` names in each language (``csv_unit``).
 CSV_HEADER = ("unit", "rank", "score", "grade", "kind", "item", "points", "ref", "date", "note")
 #: How a cell that a spreadsheet reads as a formula (or DDE) begins.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -37,14 +38,15 @@ def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bo
     """One row per deduction, bonus and veto item, then a ``total`` row per unit.
 
     ``points`` is as in the dict (deductions positive; ``kind`` gives the sign); the ``total``
-    row's points are the unit's score. ``grade`` and ``item`` are the names in ``lang``. A
-    report computed from a register ends with a ``register`` row whose ``ref`` is the head
-    hash it was computed from.
+    row's points are the unit's score. The header, the ``kind`` column and every name are in
+    ``lang`` (the en header is ``CSV_HEADER``, the column keys); a decision's note names its
+    errors and grade. A report computed from a register ends with a ``register`` row whose
+    ``ref`` is the head hash it was computed from.
     """
     t = LABELS[lang]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
+    w.writerow([t[f"csv_{column}"] for column in CSV_HEADER])
     for u in ranked_units(assessment):
         head = [
             _text(as_str(u.get("unit"))),
@@ -54,13 +56,13 @@ def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bo
         ]
         for kind, key in (("deduction", "deductions"), ("bonus", "bonuses"), ("veto", "veto")):
             for it in (as_map(x) for x in as_list(u.get(key))):
-                note = as_str(it.get("note"))
+                note = item_note(it, u, lang)
                 if it.get("capped"):
                     note = f"{note}{t['lparen']}{t['capped']}{t['rparen']}" if note else t["capped"]
                 w.writerow(
                     [
                         *head,
-                        kind,
+                        t[f"csv_{kind}"],
                         _text(tr(it.get("name"), lang, as_str(it.get("item")))),
                         _number(as_str(it.get("points"))),
                         _text(as_str(it.get("ref"))),
@@ -75,12 +77,21 @@ def render_csv(assessment: Mapping[str, Any], *, lang: str = "zh", excel_bom: bo
         if u.get("vetoed"):
             note += f", {t['veto_long']}"
         w.writerow(
-            [*head, "total", t["total"], _number(as_str(u.get("score"))), "", "", _text(note)]
+            [
+                *head,
+                t["csv_total"],
+                t["total"],
+                _number(as_str(u.get("score"))),
+                "",
+                "",
+                _text(note),
+            ]
         )
     register = as_map(assessment.get("register"))
     if head_hash := as_str(register.get("head")):
         # Last, so every row above keeps its meaning; ref holds the hash to check against.
         entries = f"{as_str(register.get('entries'))} {t['entries']}"
-        w.writerow(["", "", "", "", "register", t["register_head"], "", head_hash, "", entries])
+        row = ["", "", "", "", t["csv_register"], t["register_head"], "", head_hash, "", entries]
+        w.writerow(row)
     out = buf.getvalue()
     return "\ufeff" + out if excel_bom else out

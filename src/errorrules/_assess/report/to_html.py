@@ -28,6 +28,7 @@ from .common import (
     grade_colors,
     grade_label,
     grades_of,
+    item_note,
     kind_label,
     pass_threshold,
     period_text,
@@ -49,7 +50,6 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh") -> str:
     units = ranked_units(a)
     colors = grade_colors(a)
     title = tr(a.get("title"), lang) or "errorrules"
-    other = tr(as_map(a.get("title")), "en" if lang == "zh" else "zh")
     r = as_map(a.get("ruleset"))
     sha = as_str(r.get("sha256"))
     ruleset = " ".join(x for x in (as_str(r.get("id")), as_str(r.get("version"))) if x)
@@ -59,7 +59,6 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh") -> str:
         t=LABELS[lang],
         html_lang="zh-CN" if lang == "zh" else "en",
         title=title,
-        subtitle=other if other and other != title else "",
         period=period_text(a, lang),
         ruleset=ruleset,
         sha=sha,
@@ -236,14 +235,14 @@ def _unit(
         grade=grade_label(u, a, lang),
         color=colors.get(as_str(u.get("grade")), UNKNOWN_COLOR),
         vetoed=bool(u.get("vetoed")),
-        veto=_items(u.get("veto"), "", lang),
-        deductions=_items(u.get("deductions"), "-", lang),
-        bonuses=_items(u.get("bonuses"), "+", lang),
+        veto=_items(u.get("veto"), "", lang, u),
+        deductions=_items(u.get("deductions"), "-", lang, u),
+        bonuses=_items(u.get("bonuses"), "+", lang, u),
         errors=tuple(_error(as_map(e), lang) for e in as_list(u.get("errors"))),
     )
 
 
-def _items(raw: Any, sign: str, lang: str) -> tuple[_Item, ...]:
+def _items(raw: Any, sign: str, lang: str, u: Mapping[str, Any]) -> tuple[_Item, ...]:
     return tuple(
         _Item(
             name=tr(it.get("name"), lang, as_str(it.get("item"))),
@@ -251,7 +250,7 @@ def _items(raw: Any, sign: str, lang: str) -> tuple[_Item, ...]:
             kind=kind_label(it.get("kind"), lang),
             ref=as_str(it.get("ref")),
             date=as_str(it.get("date")),
-            note=as_str(it.get("note")),
+            note=item_note(it, u, lang),
             capped=bool(it.get("capped")),
         )
         for it in (as_map(x) for x in as_list(raw))
@@ -276,7 +275,7 @@ def _footer(fmt: str, ruleset: str, sha: str, lang: str, head: str = "") -> str:
     if ruleset:
         foot.append(f"{t['ruleset']} {ruleset}")
     if sha:
-        foot.append(f"sha256 {sha}")
+        foot.append(f"{t['hash']} {sha}")
     if head:
         foot.append(f"{t['register']} {t['register_head']} {head}")
     return " · ".join(foot)

@@ -16,6 +16,7 @@ from .common import (
     display_width,
     error_text,
     grade_label,
+    item_note,
     period_text,
     ranked_units,
     register_text,
@@ -171,7 +172,7 @@ def _unit(u: Mapping[str, Any], a: Mapping[str, Any], lang: str) -> list[str]:
         (t["veto"], "veto", ""),
     ):
         for it in (as_map(x) for x in as_list(u.get(key))):
-            note = as_str(it.get("note"))
+            note = item_note(it, u, lang)
             if it.get("capped"):
                 note = f"{note} [{t['capped']}]".strip()
             items.append(
