@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
-import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -47,8 +46,7 @@ def fail(msg: str) -> NoReturn:
 
 
 def load_ruleset(path: str, engine: str = "python") -> Ruleset:
-    if not os.path.exists(path):
-        fail(f"no ruleset at {path!r}")
+    """The ruleset at ``path``, a folder or file or the name of a bundled one."""
     try:
         return load(path, engine="python" if engine == "both" else engine)
     except FileNotFoundError as exc:
@@ -351,16 +349,22 @@ class Batch:
 
 
 def decided_in_order(
-    rules: Ruleset, records: Iterable[Record], engine: str, batch: Batch
+    rules: Ruleset,
+    records: Iterable[Record],
+    engine: str,
+    batch: Batch,
+    sources: list[Record] | None = None,
 ) -> list[dict[str, Any]] | None:
     """``Ruleset.decide_in_order`` over the good records; a bad one is reported and left out.
 
     The records after a bad one see the ones decided before it as history, as if it were not
-    in the file. None when ``--fail-fast`` stopped the batch.
+    in the file. None when ``--fail-fast`` stopped the batch. ``sources``, when given, gets
+    the file's record of each item returned, so a later step can name its line.
     """
     out: list[dict[str, Any]] = []
     pending = iter(records)
     last: list[Record] = []
+    given = [] if sources is None else sources
 
     def good() -> Iterator[Any]:
         for given in pending:
@@ -382,6 +386,7 @@ def decided_in_order(
         try:
             for item in rules.decide_in_order(good(), engine=engine, history=history):
                 out.append(item)
+                given.append(last[0])
                 batch.done += 1
             return out
         except IncidentError as exc:

@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from .._api import ENGINES
 from .._base.errors import EngineUnavailable, ErrorrulesError, RulesetError
 from .assess import cmd_assess
-from .decide import cmd_decide, cmd_explain
+from .decide import add_decide_parsers
 from .dmn import cmd_import_dmn, cmd_tck
+from .engines import add_engines_parser
+from .init import add_init_parser
 from .inputs import UsageError
 from .register import add_verify_parsers, cmd_history, cmd_register
 from .ruleset import cmd_check, cmd_schema, cmd_test
@@ -50,18 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path")
     s.set_defaults(func=cmd_check)
 
-    for name, func, helptext in (
-        ("decide", cmd_decide, "decide incidents; one decision JSON per line"),
-        ("explain", cmd_explain, "decide incidents and explain them as text"),
-    ):
-        s = sub.add_parser(name, help=helptext)
-        s.add_argument("path", help="ruleset folder")
-        s.add_argument("incidents", help="JSON, JSON Lines or YAML file; - for JSON Lines on stdin")
-        s.add_argument("--engine", choices=ENGINES, default="python")
-        if name == "explain":
-            s.add_argument("--lang", choices=("zh", "en"), default="zh")
-        _fail_fast(s)
-        s.set_defaults(func=func)
+    add_decide_parsers(sub, _fail_fast)  # decide, explain, decide-together, explain-together
 
     s = sub.add_parser("test", help="run a ruleset's scenario files")
     s.add_argument("path")
@@ -114,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="JSON Schema of ruleset files, or of one ruleset's incidents")
     s.add_argument("--incident", metavar="PATH", help="ruleset folder whose incidents to describe")
     s.set_defaults(func=cmd_schema)
+    add_engines_parser(sub)
+    add_init_parser(sub)
     return p
 
 

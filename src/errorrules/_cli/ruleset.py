@@ -41,17 +41,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     rules = load_ruleset(args.path)
-    scenarios = _scenarios.load_scenarios(args.path)
+    scenarios = _scenarios.load_scenarios(rules.model.root)  # the folder a bundled name names
     engines = tuple(ENGINES) if args.engine == "both" else (args.engine,)
     outcomes = list(_scenarios.run_all(rules, scenarios, engines))
     passed = sum(o.passed for o in outcomes)
-    for o in outcomes:
-        if not o.passed:
-            print(f"{o.scenario.location}: FAIL [{o.engine}] {o.scenario.name}")
+    for o in outcomes:  # -v: every scenario run, PASS or FAIL; otherwise the failures
+        if args.verbose or not o.passed:
+            print(o.line())
             for f in o.failures:
                 print(f"    {f}")
-        elif args.verbose:
-            print(f"{o.scenario.location}: ok [{o.engine}] {o.scenario.name}")
+    if args.verbose:
+        for line in _scenarios.not_run(scenarios, engines):
+            print(line)
     if args.coverage:
         # Reported, never failing the run: what to cover is the author's call.
         for line in _scenarios.measure(rules, outcomes).lines():

@@ -28,11 +28,12 @@ def local_day(when: _dt.datetime, tz: _dt.tzinfo) -> _dt.date:
     Near year 1 or 9999 a ±14:00 offset puts the instant outside Python's years: such an
     instant is before (after) every version, so the first (last) day stands for it. Checked
     incidents never come near (their years are 1900 to 2199); ``decided_at`` and
-    ``Ruleset.version_at`` take any datetime.
+    ``Ruleset.version_at`` take any datetime. (A naive one near year 1 fails with
+    ``ValueError``, not ``OverflowError``: "year 0 is out of range".)
     """
     try:
         return when.astimezone(tz).date()
-    except OverflowError:
+    except (OverflowError, ValueError):
         return _dt.date.min if when.year < _dt.MAXYEAR // 2 else _dt.date.max
 
 

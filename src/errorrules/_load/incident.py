@@ -17,7 +17,7 @@ from typing import Any
 
 from .._base.errors import IncidentError, Problem
 from .._base.location import Location
-from .._base.names import person_field
+from .._base.names import person_field, unit_value
 from .._base.suggest import did_you_mean
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import FieldSpec, RulesetModel
@@ -74,6 +74,7 @@ def check_incident(model: RulesetModel, data: Any, where: str = "<incident>") ->
             ]
         )
     fields = model.field_map
+    units = _unit_fields(model)
     problems: list[Problem] = []
     facts: Facts = {}
     for key in data:
@@ -108,11 +109,22 @@ def check_incident(model: RulesetModel, data: Any, where: str = "<incident>") ->
         if converted is not None and spec.person:
             # One person, one name: NFC, outer spaces stripped; an empty name is refused.
             converted = person_field(name, converted, loc, problems)
+        elif converted is not None and name in units and spec.type != "enum":
+            converted = unit_value(converted)  # one unit, one name: "金石镇 " is 金石镇
         if converted is not None:
             facts[name] = converted
     if problems:
         raise IncidentError(problems)
     return facts
+
+
+def _unit_fields(model: RulesetModel) -> set[str]:
+    """The fields that name a unit: the assessment's ``unit_field`` and each history fact's
+    ``unit:`` (an enum's values are keys already, and stay as written)."""
+    out = {h.field for h in model.history if h.subject == "unit"}
+    if model.assessment is not None:
+        out.add(model.assessment.unit_field)
+    return out
 
 
 def _convert(

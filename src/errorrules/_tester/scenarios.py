@@ -1,6 +1,9 @@
-"""Scenario files (``<ruleset>/tests/*.yaml``): an incident and the expected decision fields.
+"""Scenario files (``<ruleset>/tests/*.yaml``): cases and the expected outcome of each.
 
-Like ``opa test``: each scenario names what it expects; only the keys given are compared.
+Like ``opa test``: each scenario names what it expects; only the keys given are compared
+(``expect``). A scenario is of one of three kinds, by the key that holds its case: an
+``incident`` decided alone (``Ruleset.decide``), incidents decided ``together`` (合并处理,
+``Ruleset.decide_together``), or records to ``assess`` over a period (``Ruleset.assess``).
 """
 
 from __future__ import annotations
@@ -9,40 +12,36 @@ import datetime as _dt
 import os
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from .._api import Ruleset
+from .._assess.scoring import Period
 from .._base.errors import IncidentError, Problem, RulesetError
 from .._base.location import Location
 from .._base.suggest import did_you_mean
 from .._decide.decision import Decision
 from .._load.yaml import Node, load_file
-from .._model.canonical import jsonable
 from .._model.ruleset import DecisionTable, Output, RulesetModel, TableRule
+from .expect import assessment_failures, decision_failures, expect_problems
 
-EXPECT_KEYS = (
-    "errors",
-    "severity",
-    "factors",
-    "options",
-    "responsibility",
-    "consequences",
-    "exempt",
-    "points_total",
-    "incident_error",
-    "version",
-    "ladders",
-    "limitation",
-    "derived",
-    "outputs",
-)
+#: the kinds of scenario, each named by the key that holds its case
+KINDS = ("incident", "together", "assess")
+#: the keys every scenario may have
+COMMON_KEYS = ("name", "expect", "engines", "description")
+#: the keys each kind takes besides the common ones (what its ``Ruleset`` method takes)
+KIND_KEYS = {
+    "incident": ("incident", "apply_options", "history", "decided_at", "case_closed"),
+    "together": ("together", "history"),
+    "assess": ("assess",),
+}
 SCENARIO_KEYS = (
     "name",
     "incident",
+    "together",
+    "assess",
     "expect",
     "apply_options",
     "engines",
@@ -51,10 +50,14 @@ SCENARIO_KEYS = (
     "decided_at",
     "case_closed",
 )
+#: the keys of a scenario's ``assess``
+ASSESS_CASE_KEYS = ("period", "records")
 
 
 @attrs.frozen
 class Scenario:
+    """One case: ``kind`` says which of ``incident``, ``together`` or ``records`` holds it."""
+
     name: str
     incident: dict[str, Any]
     expect: dict[str, Any]
@@ -64,6 +67,12 @@ class Scenario:
     history: tuple[dict[str, Any], ...] = ()
     decided_at: str | None = None
     case_closed: bool = False
+    kind: str = "incident"
+    #: the incidents of a ``together`` scenario, judged together
+    together: tuple[dict[str, Any], ...] = ()
+    #: the records of an ``assess`` scenario (incidents, decided records, events), and its period
+    records: tuple[Any, ...] = ()
+    period: str | None = None
 
     @property
     def id(self) -> str:
@@ -72,6 +81,9 @@ class Scenario:
 
 @attrs.frozen
 class Outcome:
+    """A scenario run on one engine: its failures, and the decision when there is one (a
+    combined one for ``together``; none for ``assess`` or a rejected incident)."""
+
     scenario: Scenario
     engine: str
     failures: tuple[str, ...]
@@ -80,6 +92,11 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    def line(self) -> str:
+        """``file:line: PASS [engine] name`` (or ``FAIL``), as ``errorrules test`` prints it."""
+        verdict = "PASS" if self.passed else "FAIL"
+        return f"{self.scenario.location}: {verdict} [{self.engine}] {self.scenario.name}"
 
 
 def scenario_files(ruleset_dir: str | os.PathLike[str]) -> list[Path]:
@@ -136,13 +153,17 @@ def _scenario(item: Node, i: int, problems: list[Problem]) -> Scenario | None:
             )
         )
         return None
-    found = _key_problems(item, path) + _expect_problems(item.value.get("expect"), path)
+    kind, found = _key_problems(item, path)
+    if kind is not None:
+        found += expect_problems(item.value.get("expect"), path, kind)
+        found += _case_problems(item, path, kind)
     problems += found
-    return None if found else _build_scenario(item)
+    return None if found or kind is None else _build_scenario(item, kind)
 
 
-def _key_problems(item: Node, path: tuple[str | int, ...]) -> list[Problem]:
-    """A scenario's unknown keys, then the required keys it lacks."""
+def _key_problems(item: Node, path: tuple[str | int, ...]) -> tuple[str | None, list[Problem]]:
+    """A scenario's kind (None when it has none, or more than one), and its key problems:
+    unknown keys, keys its kind does not take, the required keys it lacks."""
     found: list[Problem] = []
     for key, kloc in item.keys.items():
         if key not in SCENARIO_KEYS:
@@ -157,58 +178,120 @@ def _key_problems(item: Node, path: tuple[str | int, ...]) -> list[Problem]:
                     did_you_mean(key, SCENARIO_KEYS),
                 )
             )
+    kinds = [k for k in KINDS if k in item.value]
+    kind = kinds[0] if len(kinds) == 1 else None
+    if len(kinds) > 1:
+        found.append(
+            Problem(
+                "scenario.shape",
+                f"a scenario has one of {', '.join(KINDS)}; this one has {' and '.join(kinds)}",
+                item.keys[kinds[1]],
+                (*path, kinds[1]),
+                "one case per scenario",
+                " and ".join(kinds),
+            )
+        )
+    if kind is not None:
+        takes = (*COMMON_KEYS, *KIND_KEYS[kind])
+        found += [
+            Problem(
+                "scenario.unknown_key",
+                f"{key!r} does not apply to a {kind!r} scenario",
+                kloc,
+                (*path, key),
+                "one of " + ", ".join(takes),
+                repr(key),
+            )
+            for key, kloc in item.keys.items()
+            if key in SCENARIO_KEYS and key not in takes
+        ]
     for req in ("name", "incident", "expect"):
+        if req == "incident" and kinds:
+            continue
         if req not in item.value:
+            what = f"{req!r} (or 'together', or 'assess')" if req == "incident" else repr(req)
             found.append(
                 Problem(
                     "scenario.missing_key",
-                    f"missing {req!r}",
+                    f"missing {what}",
                     item.loc,
                     path,
-                    f"key {req!r}",
+                    f"key {what}",
                     "nothing",
                 )
             )
+    return kind, found
+
+
+def _case_problems(item: Node, path: tuple[str | int, ...], kind: str) -> list[Problem]:
+    """What is wrong with a ``together`` list or an ``assess`` mapping."""
+    case = item.value[kind]
+    at = (*path, kind)
+    if kind == "together":
+        if case.kind != "seq" or not case.value:
+            problem = _shape(case, at, "together is a list of incidents", "a non-empty list")
+            return [attrs.evolve(problem, got="an empty list") if case.kind == "seq" else problem]
+        return [
+            _shape(inc, (*at, i), "each incident of together is a mapping", "a mapping")
+            for i, inc in enumerate(case.value)
+            if inc.kind != "map"
+        ]
+    if kind != "assess":
+        return []
+    if case.kind != "map":
+        return [_shape(case, at, "assess is {period: ..., records: [...]}", "a mapping")]
+    found = [
+        Problem(
+            "scenario.unknown_key",
+            f"unknown key {key!r} of assess",
+            kloc,
+            (*at, key),
+            "one of " + ", ".join(ASSESS_CASE_KEYS),
+            repr(key),
+            did_you_mean(key, ASSESS_CASE_KEYS),
+        )
+        for key, kloc in case.keys.items()
+        if key not in ASSESS_CASE_KEYS
+    ]
+    period, records = case.value.get("period"), case.value.get("records")
+    if period is None:
+        found.append(_shape(case, at, "assess needs a period (2026, 2026-Q1 …)", "key 'period'"))
+    elif period.kind != "scalar" or not _period_ok(period.value):
+        want = "a period: 2026, 2026-Q1, 2026-03 or 2026-W05"
+        found.append(
+            Problem(
+                "scenario.bad_value",
+                "not a period",
+                period.loc,
+                (*at, "period"),
+                want,
+                period.describe(),
+            )
+        )
+    if records is not None and records.kind != "seq":
+        found.append(_shape(records, (*at, "records"), "records is a list", "a list"))
     return found
 
 
-def _expect_problems(expect: Node | None, path: tuple[str | int, ...]) -> list[Problem]:
-    """What is wrong with ``expect``: not a mapping, or keys that name no expectation."""
-    if expect is None:
-        return []
-    if expect.kind != "map":
-        return [
-            Problem(
-                "scenario.shape",
-                "expect is a mapping",
-                expect.loc,
-                (*path, "expect"),
-                "a mapping",
-                expect.describe(),
-            )
-        ]
-    return [
-        Problem(
-            "scenario.unknown_key",
-            f"unknown expectation {key!r}",
-            kloc,
-            (*path, "expect", key),
-            "one of " + ", ".join(EXPECT_KEYS),
-            repr(key),
-            did_you_mean(key, EXPECT_KEYS),
-        )
-        for key, kloc in expect.keys.items()
-        if key not in EXPECT_KEYS
-    ]
+def _period_ok(value: Any) -> bool:
+    try:
+        Period.parse(str(value))
+    except ValueError:
+        return False
+    return True
 
 
-def _build_scenario(item: Node) -> Scenario:
+def _shape(node: Node, path: tuple[str | int, ...], message: str, expected: str) -> Problem:
+    return Problem("scenario.shape", message, node.loc, path, expected, node.describe())
+
+
+def _build_scenario(item: Node, kind: str) -> Scenario:
     """The scenario of a mapping already checked for its keys."""
     plain = item.plain()
-    incident = incident_data(plain["incident"])
+    case = plain.get("assess") or {}
     return Scenario(
         name=str(plain["name"]),
-        incident=incident,
+        incident=incident_data(plain.get("incident") or {}),
         expect=plain["expect"],
         location=item.loc,
         apply_options=tuple(plain.get("apply_options") or ()),
@@ -216,6 +299,10 @@ def _build_scenario(item: Node) -> Scenario:
         history=tuple(incident_data(h) for h in plain.get("history") or ()),
         decided_at=incident_data(plain.get("decided_at")),
         case_closed=bool(plain.get("case_closed", False)),
+        kind=kind,
+        together=tuple(incident_data(i) for i in plain.get("together") or ()),
+        records=tuple(incident_data(r) for r in case.get("records") or ()),
+        period=str(case["period"]) if "period" in case else None,
     )
 
 
@@ -232,83 +319,46 @@ def incident_data(value: Any) -> Any:
     return value
 
 
-def _subset(expected: Any, actual: Any) -> bool:
-    """Each expected key equals the actual one; lists compare item by item, same length."""
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(
-            k in actual and _subset(v, actual[k]) for k, v in expected.items()
-        )
-    if isinstance(expected, list):
-        return (
-            isinstance(actual, list)
-            and len(expected) == len(actual)
-            and all(_subset(e, a) for e, a in zip(expected, actual, strict=True))
-        )
-    return bool(_norm(expected) == _norm(actual))
-
-
-def _norm(v: Any) -> Any:
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, int | float):
-        return Decimal(repr(v)).normalize()
-    if isinstance(v, str):
-        try:
-            return Decimal(v).normalize()
-        except InvalidOperation:
-            return v
-    return v
-
-
-def _actual(d: Decision) -> dict[str, Any]:
-    data = d.to_dict()
-    return {
-        "errors": [e["code"] for e in data["errors"]],
-        "severity": data["severity"],
-        "factors": [f["code"] for f in data["factors"]],
-        "options": [f["code"] for f in data["options"]],
-        "responsibility": data["responsibility"],
-        "consequences": data["consequences"],
-        "exempt": data["exempt"],
-        "points_total": data["points_total"],
-        "version": data["ruleset"]["version"],
-        "ladders": data["ladders"],
-        "limitation": data["limitation"] is not None,
-        "derived": data["derived"],
-        "outputs": data.get("outputs", {}),
-    }
-
-
 def run_scenario(rules: Ruleset, sc: Scenario, engine: str) -> Outcome:
+    """Run ``sc`` on ``engine``: decide, decide together or assess, and compare."""
     want = sc.expect
     try:
-        decision = rules.decide(
-            sc.incident,
-            engine=engine,
-            apply_options=sc.apply_options,
-            history=sc.history,
-            decided_at=sc.decided_at,
-            case_closed=sc.case_closed,
-        )
+        result = _run_case(rules, sc, engine)
     except (IncidentError, KeyError, ValueError) as exc:
         if "incident_error" in want and isinstance(exc, IncidentError):
             codes = [p.code for p in exc.problems]
             if want["incident_error"] in codes:
                 return Outcome(sc, engine, (), None)
-        return Outcome(sc, engine, (f"incident rejected: {exc}",), None)
+        what = "records rejected" if sc.kind == "assess" else "incident rejected"
+        return Outcome(sc, engine, (f"{what}: {exc}",), None)
+    decision = result if isinstance(result, Decision) else None
     if "incident_error" in want:
+        what = "records were" if sc.kind == "assess" else "incident was"
         return Outcome(
             sc,
             engine,
-            (f"expected incident error {want['incident_error']!r}, the incident was accepted",),
+            (f"expected incident error {want['incident_error']!r}, the {what} accepted",),
             decision,
         )
-    actual = _actual(decision)
-    failures = []
-    for key in EXPECT_KEYS:
-        if key in want and key != "incident_error" and not _subset(want[key], actual[key]):
-            failures.append(f"{key}: expected {jsonable(want[key])}, got {actual[key]}")
-    return Outcome(sc, engine, tuple(failures), decision)
+    if decision is None:
+        return Outcome(sc, engine, assessment_failures(want, result), None)
+    return Outcome(sc, engine, decision_failures(want, decision), decision)
+
+
+def _run_case(rules: Ruleset, sc: Scenario, engine: str) -> Any:
+    """The decision (``incident``, ``together``) or the assessment (``assess``) of ``sc``."""
+    if sc.kind == "assess":
+        return rules.assess(sc.records, period=sc.period or "", engine=engine)
+    if sc.kind == "together":
+        return rules.decide_together(sc.together, engine=engine, history=sc.history)
+    return rules.decide(
+        sc.incident,
+        engine=engine,
+        apply_options=sc.apply_options,
+        history=sc.history,
+        decided_at=sc.decided_at,
+        case_closed=sc.case_closed,
+    )
 
 
 def run_all(
@@ -319,6 +369,16 @@ def run_all(
             if sc.engines and engine not in sc.engines:
                 continue
             yield run_scenario(rules, sc, engine)
+
+
+def not_run(scenarios: list[Scenario], engines: tuple[str, ...]) -> Iterator[str]:
+    """``file:line: SKIP [engine] name (…)`` for each scenario ``run_all`` leaves out on an
+    engine, because its ``engines`` do not name it."""
+    for sc in scenarios:
+        for engine in engines:
+            if sc.engines and engine not in sc.engines:
+                only = ", ".join(sc.engines)
+                yield f"{sc.location}: SKIP [{engine}] {sc.name} (engines: {only})"
 
 
 def _rule_items(rules: Ruleset) -> dict[str, str]:
