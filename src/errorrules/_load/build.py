@@ -17,6 +17,7 @@ from .._base.errors import Problem, RulesetError
 from .._base.location import Location
 from .._lang import conditions as cond
 from .._model.ruleset import RulesetModel
+from . import bundled
 from .files import (
     YAML_SUFFIXES,
     check_base,
@@ -24,6 +25,8 @@ from .files import (
     entry_problem,
     files_of,
     read_sections,
+    section_home,
+    unknown_sections,
     unreadable,
 )
 from .overlay import overlay
@@ -60,7 +63,7 @@ def build_versions(path: str | os.PathLike[str]) -> tuple[RulesetModel, ...]:
     overlay (its own ``ruleset`` section with a later ``effective`` date, and the sections
     or items that change), applied on top of the version before it.
     """
-    root = Path(path)
+    root = bundled.resolve(path)  # a path, or the name of a ruleset shipped in the package
     problems: list[Problem] = []
     if root.is_dir():
         files = files_of(root, problems)
@@ -68,10 +71,16 @@ def build_versions(path: str | os.PathLike[str]) -> tuple[RulesetModel, ...]:
         files = [root]
     else:
         raise FileNotFoundError(f"no ruleset at {str(root)!r}")
-    sections = read_sections(files, problems)
+    broken: list[Path] = []
+    keys: dict[str, Location] = {}
+    sections = read_sections(files, problems, broken, keys)
     anchor = Location(display(files[0]), 1, 1)
-    check_base(sections, anchor, problems)
-    layers = _layers(root, sections, files, problems)
+    check_base(sections, files, problems, unknown_sections(broken), keys)
+    layers = _layers(root, sections, files, problems, broken)
+    if broken:
+        # What a broken file defines is unknown: built without it, every reference to it would
+        # be reported as undefined. Its syntax error and the other files' problems are said.
+        raise RulesetError(problems)
     models = []
     for secs, fs, sha in layers:
         model = _model(Context(problems), secs, sha, root, fs)
@@ -91,9 +100,14 @@ def build_versions(path: str | os.PathLike[str]) -> tuple[RulesetModel, ...]:
 
 
 def _layers(
-    root: Path, sections: dict[str, Node], files: list[Path], problems: list[Problem]
+    root: Path,
+    sections: dict[str, Node],
+    files: list[Path],
+    problems: list[Problem],
+    broken: list[Path],
 ) -> list[_Layer]:
-    """The base version and each ``versions/<name>/`` overlay merged onto the one before."""
+    """The base version and each ``versions/<name>/`` overlay merged onto the one before
+    (a version with a file that cannot be composed is added to ``broken``, not merged)."""
     digest = hashlib.sha256()
 
     def hashed(fs: list[Path]) -> str:
@@ -114,16 +128,21 @@ def _layers(
     layers: list[_Layer] = [(sections, files, hashed(files + tables_csv))]
     for sub in _version_folders(root, problems):
         ofiles = files_of(sub, problems, root)
-        over = read_sections(ofiles, problems)
+        mine: list[Path] = []
+        over = read_sections(ofiles, problems, mine)
+        broken += mine
+        if mine:
+            continue  # said at its syntax error; merged, its sections would look withdrawn
         if "ruleset" not in over:
             problems.append(
                 Problem(
                     "ruleset.missing_section",
                     "a version needs its own 'ruleset' section (version, effective date)",
-                    Location(display(ofiles[0]), 1, 1),
+                    section_home("ruleset", ofiles, {}),
                     ("ruleset",),
-                    "a 'ruleset' section",
+                    "a 'ruleset' section in one of the version folder's files",
                     "nothing",
+                    "add 'ruleset:' with the version's version and effective date",
                 )
             )
             continue
