@@ -39,10 +39,14 @@ def connect(path: str, *, read_only: bool, timeout: float) -> sqlite3.Connection
         target = path
     try:
         conn = sqlite3.connect(target, isolation_level=None, timeout=timeout, uri=read_only)
-        if read_only:
-            conn = _readable(conn, path, target, timeout)
-        return conn
     except sqlite3.Error as exc:
+        raise RegisterError(f"cannot open register {path!r}: {exc}") from exc
+    if not read_only:
+        return conn
+    try:
+        return _readable(conn, path, target, timeout)
+    except sqlite3.Error as exc:
+        conn.close()  # or it leaks, and warns when it is collected
         raise RegisterError(f"cannot open register {path!r}: {exc}") from exc
 
 
