@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 
 from .._base.errors import Problem
 from .._base.location import UNKNOWN, Location
+from .._base.names import normalise_unit
 from .._base.suggest import did_you_mean
 from .._model.ruleset import AssessmentScheme
 
@@ -72,6 +73,8 @@ def event_kinds(scheme: AssessmentScheme | None) -> frozenset[str]:
 
 
 _MISSING: Final = object()
+_EARLIEST: Final = _dt.date.min + _dt.timedelta(days=2)
+_LATEST: Final = _dt.date.max - _dt.timedelta(days=2)
 
 
 def _shown(value: object) -> str:
@@ -135,15 +138,17 @@ def _check_date(value: object, where: Location) -> list[Problem]:
                 value,
             )
         ]
-    # The day is read in the ruleset's zone, at most a day away: keep that inside the calendar.
-    if not _dt.date.min < day < _dt.date.max:
+    # The assessment reads a moment's day in the ruleset's zone: a moment written at an offset
+    # of up to ±23:59, moved to a zone of up to ±14:00, lands up to two days away. Keep that
+    # inside Python's calendar (9999-12-30T23:59-23:59 is 10000-01-01 in Shanghai).
+    if not _EARLIEST <= day <= _LATEST:
         return [
             _problem(
                 "event.bad_value",
                 "the event's date is out of range",
                 where,
                 "date",
-                "a day between 0001-01-02 and 9999-12-30",
+                f"a day between {_EARLIEST} and {_LATEST}",
                 value,
             )
         ]
@@ -217,7 +222,8 @@ def _check_kind(scheme: AssessmentScheme | None, kind: object, where: Location) 
 def _check_values(record: Mapping[Any, Any], where: Location) -> list[Problem]:
     problems: list[Problem] = []
     unit = record.get("unit", _MISSING)
-    if not isinstance(unit, str) or not unit.strip():
+    # Empty once normalised ("\u200b" from a web page) would be scored as a unit named "".
+    if not isinstance(unit, str) or not unit.strip() or not normalise_unit(unit):
         code = "event.missing_field" if unit is _MISSING else "event.bad_value"
         problems.append(
             _problem(code, "an event names its unit", where, "unit", "the unit's name (text)", unit)

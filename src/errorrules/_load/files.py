@@ -52,7 +52,7 @@ def entry_problem(path: Path, base: Path, near: Location, what: str) -> Problem 
     expected = f"{what} inside the ruleset folder"
     try:
         resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the name
         target = _link_target(path)
         what_is = "a broken link" if target else "missing"
         got = f"a link to {target!r}, which does not exist" if target else "nothing"
@@ -98,7 +98,7 @@ def _wrong_case(path: Path) -> Problem:
 def _link_target(path: Path) -> str | None:
     try:
         return os.readlink(path)
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 

@@ -22,9 +22,9 @@ def meta(ctx: Context, node: Node | None) -> RulesetMeta | None:
     tz = scalar(get(node, "timezone"), str)
     tznode = get(node, "timezone")
     if tz is not None and tznode is not None:
-        try:
+        try:  # a zone is read as a file of tzdata: a name too long for one is an OSError
             zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             ctx.fail(
                 "ruleset.bad_value",
                 f"unknown time zone {tz!r}",
