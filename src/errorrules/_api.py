@@ -18,6 +18,7 @@ from ._assess.lines import RECORDS, is_decided
 from ._assess.scoring import Assessment, Period, assess
 from ._base.errors import EngineUnavailable, IncidentError, Problem
 from ._base.location import Location
+from ._base.suggest import did_you_mean
 from ._compile.compiler import CompiledRuleset, compile_ruleset
 from ._decide.combine import combine
 from ._decide.decision import Decision
@@ -179,6 +180,7 @@ class Ruleset:
         policy (从旧兼从轻 by default). ``apply_options`` applies discretionary factors.
         """
         name = engine or self.default_engine
+        apply_options = self._options(apply_options)
         when = _aware(decided_at, "decided_at")  # checked even when one version decides
         hist = as_history(history)
         newest = self._versions[-1]
@@ -204,6 +206,16 @@ class Ruleset:
             decided_at=when,
             case_closed=case_closed,
         )
+
+    def _options(self, given: Iterable[str]) -> tuple[str, ...]:
+        """``apply_options`` as codes, each a factor some version declares: a typo, or a bare
+        string (read letter by letter), would otherwise be silently ignored."""
+        codes = (given,) if isinstance(given, str) else tuple(given)
+        known = sorted({f.code for m in self._models for f in m.factors})
+        bad = [c for c in codes if not isinstance(c, str) or c not in known]
+        if bad:
+            raise IncidentError([_unknown_option(str(c), known) for c in bad])
+        return codes
 
     def decide_in_order(
         self,
@@ -330,6 +342,18 @@ def _bad_history(where: Location, exc: Exception) -> Problem:
         ("history",),
         "a history record as the register writes it",
         type(exc).__name__,
+    )
+
+
+def _unknown_option(code: str, known: list[str]) -> Problem:
+    return Problem(
+        "incident.unknown_option",
+        f"apply_options names no factor of this ruleset: {code!r}",
+        Location("<apply_options>", 1, 1),
+        (),
+        "a factor code: " + ", ".join(known),
+        repr(code),
+        did_you_mean(code, known),
     )
 
 

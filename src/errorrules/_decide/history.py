@@ -11,6 +11,7 @@ import calendar
 import datetime as _dt
 import decimal
 import math
+import reprlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -104,12 +105,12 @@ def _people(value: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     out = []
     for entry in value:
         if isinstance(entry, str) or not isinstance(entry, list | tuple) or len(entry) != 3:
-            raise ValueError(f"people are [person, role, [measures]] each, got {entry!r}")
+            raise ValueError(f"people are [person, role, [measures]] each, got {_short(entry)}")
         person, role, measures = entry
         if not isinstance(person, str) or not isinstance(role, str):
-            raise ValueError(f"a person and a role are text, got {entry!r}")
+            raise ValueError(f"a person and a role are text, got {_short(entry)}")
         if isinstance(measures, str) or not isinstance(measures, list | tuple):
-            raise ValueError(f"measures are a list of text, got {measures!r}")
+            raise ValueError(f"measures are a list of text, got {_short(measures)}")
         out.append((person, role, tuple(str(m) for m in measures)))
     return tuple(out)
 
@@ -196,8 +197,8 @@ class HistoryRecord:
             return cls(
                 str(data["id"]),
                 data["occurred_at"],
-                data.get("unit"),
-                data.get("severity"),
+                _text_or_none(data.get("unit"), "unit"),
+                _text_or_none(data.get("severity"), "severity"),
                 tuple(data.get("errors") or ()),
                 _people(data.get("people") or ()),
                 data.get("points"),
@@ -224,6 +225,17 @@ class HistoryRecord:
     def value_of(self, name: str) -> Decimal | None:
         """The kept value ``name`` of this record; None when not kept."""
         return dict(self.values).get(name)
+
+
+def _short(value: Any) -> str:
+    """A bounded repr for a message: a value nested thousands deep must not recurse."""
+    return reprlib.repr(value)
+
+
+def _text_or_none(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"a {what} is text or null, got {_short(value)}")
+    return value
 
 
 class _Prefix:
