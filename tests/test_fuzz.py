@@ -684,7 +684,7 @@ def _countable(ev: dict[str, Any]) -> bool:
             or (type(ident) is str and bool(ident.strip()))
             or (type(ident) is int and ident.bit_length() < 64)
         )
-        and isinstance(ev.get("note", ""), str)
+        and (ev.get("note") is None or isinstance(ev["note"], str))  # a null note is no note
     )
 
 
