@@ -492,3 +492,36 @@ def test_the_cli_says_so_in_one_located_line(
     line, summary = err.strip().splitlines()
     assert line.startswith(f"{batch}:2: incident.bad_value:") and "discovered_at" in line
     assert summary == "errorrules: 1 record rejected, 2 done"
+
+
+# --- assess counts each record once, as the register stores it --------------------------
+
+_EVENT = {"event": "adopted_city", "unit": "金石镇", "date": "2026-03-01", "id": "E1"}
+
+
+def _bonus(records: list[dict[str, Any]]) -> Any:
+    report = errorrules.load("rulesets/party-office").assess(records, period="2026")
+    return next(u for u in report.units if u.unit == "金石镇").bonus
+
+
+def test_assess_counts_a_repeated_record_once_and_applies_a_correction() -> None:
+    assert _bonus([_EVENT]) == Decimal(15)
+    assert _bonus([_EVENT, dict(_EVENT)]) == Decimal(15)  # a retry of the same line
+    fixed = {**_EVENT, "count": 2, "_supersedes": True}
+    assert _bonus([_EVENT, fixed]) == Decimal(30)  # 15 × 2, not 15 + 30
+
+
+@pytest.mark.parametrize(
+    ("records", "code"),
+    [
+        ([_EVENT, {**_EVENT, "count": 2}], "assess.conflict"),
+        ([{**_EVENT, "_supersedes": True}], "assess.nothing_to_correct"),
+    ],
+)
+def test_assess_refuses_a_conflict_and_a_correction_of_nothing(
+    records: list[dict[str, Any]], code: str
+) -> None:
+    with pytest.raises(errorrules.IncidentError) as info:
+        _bonus(records)
+    assert [p.code for p in info.value.problems] == [code]
+    assert info.value.problems[0].location.line == len(records)

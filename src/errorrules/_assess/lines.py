@@ -23,10 +23,10 @@ import attrs
 from .._base.errors import IncidentError, Problem
 from .._base.location import Location
 from .._base.names import normalise_unit
-from .._model.canonical import canonical_decimal, jsonable
+from .._model.canonical import canonical_decimal, dumps, jsonable
 from .._model.ruleset import AssessItem, AssessmentScheme, RulesetModel, zone
 from .assessment import AssessLine, Period
-from .events import KIND_KEY, check_event, record_kind
+from .events import KIND_KEY, RESERVED_KEYS, SUPERSEDES_KEY, check_event, record_kind
 from .scope import DecisionScope
 
 #: Where a record of an assessment's input is said to be: its 1-based place in the sequence.
@@ -72,10 +72,11 @@ class Lines:
         """Every record's lines; every record that cannot count is a problem, all raised."""
         fields = [f.name for f in self.model.fields]
         problems: list[Problem] = []
+        counted = _Once(self.model.id_field)
         for n, rec in enumerate(records, 1):
             where = Location(RECORDS, n, 0)
             if is_decided(rec):
-                self.decision(rec)
+                counted.add(n, rec, "incident", where, problems)
             elif record_kind(rec, fields) == "incident":
                 problems.append(_undecided(where))
             else:  # an event, or a record whose _kind is neither: check_event says which
@@ -83,9 +84,14 @@ class Lines:
                 if found:
                     problems += found
                 else:
-                    self.event(rec)
+                    counted.add(n, rec, "event", where, problems)
         if problems:
             raise IncidentError(problems)
+        for kind, rec in counted.records():
+            if kind == "incident":
+                self.decision(rec)
+            else:
+                self.event(rec)
         return self.units
 
     def event(self, rec: Mapping[str, Any]) -> None:
@@ -189,6 +195,80 @@ def is_decided(rec: Any) -> bool:
         and KIND_KEY not in rec
         and isinstance(rec.get("incident"), Mapping)
         and isinstance(rec.get("decision"), Mapping)
+    )
+
+
+class _Once:
+    """Each record counted once, as the register stores it: a repeat of the same record (by
+    its id, with the same content) counts once; a record marked ``_supersedes`` replaces the
+    one of its id; the same id with other content, unmarked, is a problem, and so is a
+    correction of nothing. Records without an id are each counted."""
+
+    def __init__(self, id_field: str | None) -> None:
+        self.id_field = id_field
+        self.by_key: dict[tuple[str, str], tuple[int, str, Mapping[str, Any], str]] = {}
+        self.plain: list[tuple[int, str, Mapping[str, Any]]] = []
+
+    def _id(self, kind: str, rec: Mapping[str, Any]) -> str | None:
+        if kind == "event":
+            ident = rec.get("id")
+        else:
+            decision = rec.get("decision") or {}
+            ident = decision.get("incident_id") if isinstance(decision, Mapping) else None
+        return None if ident is None else str(ident)
+
+    def add(
+        self,
+        n: int,
+        rec: Mapping[str, Any],
+        kind: str,
+        where: Location,
+        problems: list[Problem],
+    ) -> None:
+        ident = self._id(kind, rec)
+        if ident is None:
+            self.plain.append((n, kind, rec))
+            return
+        key = (kind, ident)
+        body = dumps({k: v for k, v in rec.items() if k not in RESERVED_KEYS})
+        fix = bool(rec.get(SUPERSEDES_KEY))
+        first = self.by_key.get(key)
+        if first is None:
+            if fix:
+                problems.append(_correction_of_nothing(where, kind, ident))
+            else:
+                self.by_key[key] = (n, kind, rec, body)
+        elif fix:
+            self.by_key[key] = (first[0], kind, rec, body)  # in the place of the one it corrects
+        elif body != first[3]:
+            problems.append(_conflict(where, kind, ident, first[0]))
+
+    def records(self) -> list[tuple[str, Mapping[str, Any]]]:
+        kept = [(n, kind, rec) for n, kind, rec, _ in self.by_key.values()] + self.plain
+        return [(kind, rec) for _, kind, rec in sorted(kept, key=lambda x: x[0])]
+
+
+def _correction_of_nothing(where: Location, kind: str, ident: str) -> Problem:
+    return Problem(
+        "assess.nothing_to_correct",
+        f"record {where.line} corrects {kind} {ident!r}, which no earlier record holds",
+        where,
+        (),
+        f"an earlier {kind} with id {ident!r}",
+        "none",
+        "put the record it corrects before it, or leave out _supersedes",
+    )
+
+
+def _conflict(where: Location, kind: str, ident: str, first: int) -> Problem:
+    return Problem(
+        "assess.conflict",
+        f"record {where.line} is {kind} {ident!r} again, with other content than record {first}",
+        where,
+        (),
+        "the same content, or a correction marked _supersedes",
+        "other content",
+        'mark the later one "_supersedes": true if it corrects the first',
     )
 
 
