@@ -215,7 +215,8 @@ class _Once:
         else:
             decision = rec.get("decision") or {}
             ident = decision.get("incident_id") if isinstance(decision, Mapping) else None
-        return None if ident is None else str(ident)
+        # An empty id names nothing (the register refuses it): such records each count.
+        return None if ident is None or not str(ident).strip() else str(ident)
 
     def add(
         self,
