@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,22 @@ def usable_engines(folder: Path) -> list[str]:
     except errorrules.EngineUnavailable:  # pragma: no cover - durable cannot build here
         pass
     return names
+
+
+def ruleset_variant(src: Path, tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the one-file ruleset ``src`` in ``tmp_path`` with ``old`` (which must be
+    there) replaced by ``new``: each call a folder of its own."""
+    dst = tmp_path / f"{src.name}{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(src, dst)
+    f = dst / "ruleset.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    f.write_text(text.replace(old, new), encoding="utf-8")
+    return dst
+
+
+def load_problems(folder: Path) -> list[errorrules.Problem]:
+    """The problems loading ``folder`` reports (it must fail)."""
+    with pytest.raises(errorrules.RulesetError) as exc:
+        errorrules.load(folder)
+    return list(exc.value.problems)

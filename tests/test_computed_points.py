@@ -4,7 +4,6 @@ assessment items whose condition and points read the decision (issue 9, item 2).
 from __future__ import annotations
 
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,9 @@ from typing import Any
 import pytest
 
 import errorrules
-from errorrules import IncidentError, RulesetError
+from errorrules import IncidentError
+
+from conftest import load_problems, ruleset_variant
 
 COMPUTED = Path(__file__).parent / "fixtures" / "computed"
 AT = "2026-03-01T10:00:00+08:00"
@@ -28,20 +29,11 @@ def inc(i: str, kind: str, unit: str = "一科", **kw: Any) -> dict[str, Any]:
 
 
 def variant(tmp_path: Path, old: str, new: str) -> Path:
-    """The fixture with one text replaced (it must be there)."""
-    dst = tmp_path / f"computed{len(list(tmp_path.iterdir()))}"
-    shutil.copytree(COMPUTED, dst)
-    f = dst / "ruleset.yaml"
-    text = f.read_text(encoding="utf-8")
-    assert old in text
-    f.write_text(text.replace(old, new), encoding="utf-8")
-    return dst
+    return ruleset_variant(COMPUTED, tmp_path, old, new)
 
 
 def problems(folder: Path) -> list[errorrules.Problem]:
-    with pytest.raises(RulesetError) as exc:
-        errorrules.load(folder)
-    return list(exc.value.problems)
+    return load_problems(folder)
 
 
 @pytest.mark.parametrize("engine", ["python", "rete"])

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 import errorrules
-from errorrules import IncidentError, RulesetError
+from errorrules import IncidentError
 from errorrules._tester.scenarios import load_scenarios, run_scenario
+
+from conftest import load_problems, ruleset_variant
 
 RANGES = Path(__file__).parent / "fixtures" / "ranges"
 AT = "2026-02-01T10:00:00+08:00"
@@ -43,19 +44,11 @@ def test_a_range_is_low_and_high_in_the_json_and_one_span_in_explain(
 
 
 def variant(tmp_path: Path, old: str, new: str) -> Path:
-    dst = tmp_path / "ranges"
-    shutil.copytree(RANGES, dst)
-    f = dst / "ruleset.yaml"
-    text = f.read_text(encoding="utf-8")
-    assert old in text
-    f.write_text(text.replace(old, new), encoding="utf-8")
-    return dst
+    return ruleset_variant(RANGES, tmp_path, old, new)
 
 
 def problems(folder: Path) -> list[errorrules.Problem]:
-    with pytest.raises(RulesetError) as exc:
-        errorrules.load(folder)
-    return list(exc.value.problems)
+    return load_problems(folder)
 
 
 def test_a_range_that_runs_backwards_is_an_incident_error(tmp_path: Path) -> None:
