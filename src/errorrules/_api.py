@@ -211,10 +211,12 @@ class Ruleset:
         """``apply_options`` as codes, each a factor some version declares: a typo, or a bare
         string (read letter by letter), would otherwise be silently ignored."""
         codes = (given,) if isinstance(given, str) else tuple(given)
-        known = sorted({f.code for m in self._models for f in m.factors})
+        if not codes:  # the common case, per incident: nothing to look up
+            return codes
+        known = {f.code for m in self._models for f in m.factors}
         bad = [c for c in codes if not isinstance(c, str) or c not in known]
         if bad:
-            raise IncidentError([_unknown_option(str(c), known) for c in bad])
+            raise IncidentError([_unknown_option(str(c), sorted(known)) for c in bad])
         return codes
 
     def decide_in_order(
