@@ -25,7 +25,9 @@ STAGES = (
     "_assess",
     "_register",
     "_api",
+    "_record",
     "_tester",
+    "_serve",
     "_cli",
 )
 RANK = {name: i for i, name in enumerate(STAGES)}
