@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import errorrules
+from postgres import pg_register_url, postgres_url  # noqa: F401 - fixtures for every module
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "mini"

@@ -27,6 +27,9 @@ from ._decide.decision import (
 )
 from ._decide.history import History, HistoryRecord
 from ._load.schema import RULESET_FILE_SCHEMA
+from ._register.base import RegisterStore
+from ._register.opening import open_register
+from ._register.pg_store import PostgresRegister
 from ._register.store import Register, RegisterEntry, RegisterError, VerifyReport
 
 __version__ = "0.1.0"
@@ -48,10 +51,12 @@ __all__ = [
     "MatchedError",
     "Period",
     "PersonConsequence",
+    "PostgresRegister",
     "Problem",
     "Register",
     "RegisterEntry",
     "RegisterError",
+    "RegisterStore",
     "Responsibility",
     "Ruleset",
     "RulesetError",
@@ -60,4 +65,5 @@ __all__ = [
     "VerifyReport",
     "__version__",
     "load",
+    "open_register",
 ]

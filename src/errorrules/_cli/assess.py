@@ -16,6 +16,7 @@ from .._assess.scoring import Assessment
 from .._base.errors import IncidentError
 from .._base.location import UNKNOWN
 from .._register.chain import GENESIS_HASH
+from .._register.pg_connection import is_postgres_url
 from .inputs import Batch, Record, decided_in_order, fail, load_ruleset, read_records
 from .register import open_read_only
 
@@ -32,7 +33,7 @@ def _records(
     (events pass through; a bad record reported and left out, None when ``--fail-fast``
     stopped at one; ``sources`` gets each item's record of the file) and no head."""
     path = Path(source)
-    if path.is_file() and _is_register(path):
+    if is_postgres_url(source) or (path.is_file() and _is_register(path)):
         # One snapshot: the head printed is the one these records were read under.
         with open_read_only(source) as reg, reg.reading():
             # An event entry says so: a ruleset with an incident field named ``event`` must

@@ -27,8 +27,10 @@ from typing import Any, Final
 from .._base.errors import IncidentError
 from .._base.location import Location
 from .._record import RecordOutcome, record_batch
+from .._register.base import RegisterStore
 from .._register.chain import GENESIS_HASH
-from .._register.store import Register, RegisterError
+from .._register.opening import open_register, shown
+from .._register.store import RegisterError
 from .inputs import fail, load_ruleset, read_records
 
 # A run holds the write lock while it decides; another run waits this long for it.
@@ -36,19 +38,20 @@ _WRITE_WAIT_S: Final = 600.0
 _HASH: Final = re.compile(r"[0-9a-f]{64}")
 
 
-def open_read_only(path: str) -> Register:
-    """The register at ``path``, read-only; a missing file or no register is a user mistake."""
+def open_read_only(path: str) -> RegisterStore:
+    """The register at ``path`` (a file, or a ``postgresql://`` URL), read-only; a missing
+    file or database, or no register, is a user mistake."""
     try:
-        return Register(path, read_only=True)
+        return open_register(path, read_only=True)
     except RegisterError as exc:
-        fail(str(exc) if str(exc).startswith("no register") else f"{path}: {exc}")
+        fail(str(exc) if str(exc).startswith("no register") else f"{shown(path)}: {exc}")
 
 
-def _open_for_writing(path: str) -> Register:
+def _open_for_writing(path: str) -> RegisterStore:
     try:
-        return Register(path, timeout=_WRITE_WAIT_S)
+        return open_register(path, timeout=_WRITE_WAIT_S)
     except RegisterError as exc:
-        fail(f"{path}: {exc}")
+        fail(f"{shown(path)}: {exc}")
 
 
 def cmd_register(args: argparse.Namespace) -> int:

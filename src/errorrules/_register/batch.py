@@ -4,41 +4,72 @@
 and buffers the rows; with the stored items' index (``identity``), the API's appends are
 idempotent here — an item already stored is not chained again. :class:`Writer` is the
 public face of one transaction (:meth:`Register.writing`). :func:`row_to_entry` reads a
-row back. ``store`` opens and closes the transactions around them.
+row back. The SQL is not here: a backend hands the batch a :class:`Sink` (its head, a row,
+a bulk insert), and ``base`` opens and closes the transactions around it.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 
 from .chain import GENESIS_HASH, entry_hash, record_json
 from .identity import ItemIndex, Look, admit
-from .prepare import Prepared, prepare, prepare_item
+from .prepare import Prepared, prepare, prepare_item, utc_key
 from .records import RegisterEntry, RegisterError
 
-__all__ = ["ENTRY_COLUMNS", "Batch", "Writer", "row_to_entry"]
+__all__ = ["FLUSH_ROWS", "Batch", "Sink", "Writer", "lookup_rows", "row_to_entry"]
 
-_FLUSH_ROWS: Final = 2000  # rows buffered per executemany inside one append_many
-
-ENTRY_COLUMNS: Final = (
-    "e.seq, e.kind, e.payload, e.supersedes, e.persons, e.unit, e.occurred_at, "
-    "e.recorded_at, e.prev_hash, e.hash"
+FLUSH_ROWS: Final = 2000  # entries buffered per bulk insert inside one transaction
+_NO_PRINCIPAL: Final = (
+    "register {where!r} was written before entries recorded a principal, so it cannot "
+    "store one; copy it to a new register with `errorrules register-copy` and append there"
 )
-_INSERT_ENTRY: Final = (
-    "INSERT INTO entries (seq, kind, payload, supersedes, persons, unit, occurred_at, "
-    "recorded_at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"
-)
-_INSERT_PERSON: Final = "INSERT INTO entry_persons (seq, person, occurred_utc) VALUES (?,?,?)"
-_INSERT_UNIT: Final = "INSERT INTO entry_units (seq, unit, occurred_utc) VALUES (?,?,?)"
+
+Row = tuple[Any, ...]
 
 
-def row_to_entry(row: tuple[Any, ...]) -> RegisterEntry:
-    seq, kind, payload, supersedes, persons, unit, occurred_at, recorded_at, prev, digest = row
+class Sink(Protocol):
+    """What a backend gives a :class:`Batch` inside its write transaction (lock held).
+
+    Rows are the stored columns ``(seq, kind, payload, supersedes, persons, unit,
+    occurred_at, recorded_at, principal, prev_hash, hash)``; lookup rows ``(seq, person or
+    unit, occurred_utc)``.
+    """
+
+    @property
+    def where(self) -> str:
+        """The register, as messages name it (a path, or a URL without its password)."""
+        ...
+
+    @property
+    def keeps_principal(self) -> bool:
+        """False for a register written before principals existed (no such column)."""
+        ...
+
+    def head_row(self) -> tuple[int, str] | None:
+        """``(seq, hash)`` of the newest entry, or None."""
+        ...
+
+    def entry_row(self, seq: int) -> Row | None:
+        """The stored row of entry ``seq``."""
+        ...
+
+    def superseded_by(self, target: int) -> int | None:
+        """The seq of the entry that supersedes ``target``, or None."""
+        ...
+
+    def insert(self, entries: list[Row], persons: list[Row], units: list[Row]) -> None:
+        """Insert rows (in seq order, chained onto the head) into the three tables."""
+        ...
+
+
+def row_to_entry(row: Row) -> RegisterEntry:
+    """The entry a stored row holds."""
+    seq, kind, payload, supersedes, persons, unit, occurred, recorded, who, prev, digest = row
     return RegisterEntry(
         seq=seq,
         kind=kind,
@@ -46,11 +77,20 @@ def row_to_entry(row: tuple[Any, ...]) -> RegisterEntry:
         supersedes=supersedes,
         persons=tuple(json.loads(persons)),
         unit=unit,
-        occurred_at=occurred_at,
+        occurred_at=occurred,
         prev_hash=prev,
         hash=digest,
-        recorded_at=recorded_at,
+        recorded_at=recorded,
+        principal=who,
     )
+
+
+def lookup_rows(row: Row) -> tuple[list[Row], list[Row]]:
+    """The person and unit lookup rows an entry row calls for (as append writes them)."""
+    seq, persons, unit, occurred = row[0], row[4], row[5], row[6]
+    when = None if occurred is None else utc_key(occurred, "occurred_at")
+    people = [(seq, name, when) for name in json.loads(persons)]
+    return people, [] if unit is None else [(seq, unit, when)]
 
 
 class Batch:
@@ -60,29 +100,29 @@ class Batch:
     """
 
     __slots__ = (
-        "_conn",
         "_corrected",
         "_entry_rows",
         "_person_rows",
         "_prev_hash",
         "_recorded_at",
         "_seq",
+        "_sink",
         "_unit_rows",
         "written",
     )
 
-    def __init__(self, conn: sqlite3.Connection, recorded_at: str | None) -> None:
-        self._conn = conn
+    def __init__(self, sink: Sink, recorded_at: str | None) -> None:
+        self._sink = sink
         self._recorded_at = recorded_at
         # Read the head under the write lock so no other writer can fork the chain.
-        head = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        head = sink.head_row()
         seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
         self._seq: int = seq
         self._prev_hash: str = prev_hash
         self.written: list[RegisterEntry] = []
-        self._entry_rows: list[tuple[Any, ...]] = []
-        self._person_rows: list[tuple[Any, ...]] = []
-        self._unit_rows: list[tuple[Any, ...]] = []
+        self._entry_rows: list[Row] = []
+        self._person_rows: list[Row] = []
+        self._unit_rows: list[Row] = []
         self._corrected: dict[int, int] = {}  # target -> seq, for corrections in this batch
 
     def add(self, index: int, item: Any, items: ItemIndex | None = None) -> Look | None:
@@ -95,6 +135,8 @@ class Batch:
             look = admit(items, p.payload, p.supersedes) if items is not None else None
             if look is not None and look.outcome == "present":
                 return look
+            if p.principal is not None and not self._sink.keeps_principal:
+                raise RegisterError(_NO_PRINCIPAL.format(where=self._sink.where))
             if p.supersedes is not None:
                 self._check_supersedes(p.supersedes, seq)
                 self._corrected[p.supersedes] = seq
@@ -113,8 +155,9 @@ class Batch:
         first = self.written[0].seq if self.written else seq + 1
         if seq >= first:  # appended earlier in this batch
             return attrs.evolve(self.written[seq - first], present=True)
-        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq = ?"
-        return attrs.evolve(row_to_entry(self._conn.execute(sql, (seq,)).fetchone()), present=True)
+        row = self._sink.entry_row(seq)
+        assert row is not None, f"entry {seq} is in the item index but not stored"
+        return attrs.evolve(row_to_entry(row), present=True)
 
     def _check_supersedes(self, target: int, seq: int) -> None:
         if target >= seq:
@@ -123,9 +166,7 @@ class Batch:
             )
         by = self._corrected.get(target)
         if by is None:
-            sql = "SELECT seq FROM entries WHERE supersedes = ?"
-            row = self._conn.execute(sql, (target,)).fetchone()
-            by = None if row is None else row[0]
+            by = self._sink.superseded_by(target)
         if by is not None:
             raise RegisterError(
                 f"supersedes={target}: entry {target} is already superseded by entry {by}; "
@@ -145,6 +186,7 @@ class Batch:
                 unit=p.unit,
                 occurred_at=p.occurred_at,
                 recorded_at=recorded_at,
+                principal=p.principal,
             ),
         )
         self._entry_rows.append(
@@ -157,6 +199,7 @@ class Batch:
                 p.unit,
                 p.occurred_at,
                 recorded_at,
+                p.principal,
                 prev_hash,
                 digest,
             )
@@ -176,17 +219,17 @@ class Batch:
                 prev_hash=prev_hash,
                 hash=digest,
                 recorded_at=recorded_at,
+                principal=p.principal,
             )
         )
         self._seq, self._prev_hash = seq, digest
-        if len(self._entry_rows) >= _FLUSH_ROWS:
+        if len(self._entry_rows) >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         """Insert the buffered rows (still inside the transaction)."""
-        self._conn.executemany(_INSERT_ENTRY, self._entry_rows)
-        self._conn.executemany(_INSERT_PERSON, self._person_rows)
-        self._conn.executemany(_INSERT_UNIT, self._unit_rows)
+        if self._entry_rows:
+            self._sink.insert(self._entry_rows, self._person_rows, self._unit_rows)
         self._entry_rows.clear()
         self._person_rows.clear()
         self._unit_rows.clear()
@@ -213,6 +256,7 @@ class Writer:
         unit: str | None = None,
         occurred_at: str | None = None,
         supersedes: int | None = None,
+        principal: str | None = None,
     ) -> RegisterEntry:
         """Like :meth:`Register.append`, inside this transaction."""
         prepared = prepare(
@@ -222,6 +266,7 @@ class Writer:
             unit=unit,
             occurred_at=occurred_at,
             supersedes=supersedes,
+            principal=principal,
         )
         self._batch.add(0, prepared)
         return self._batch.written[-1]

@@ -2,13 +2,16 @@
 
 :func:`prepare` (one :meth:`Register.append`) and :func:`prepare_item` (one item of
 :meth:`Register.append_many`) refuse anything the register cannot store and read back
-exactly (floats, sets, lone strings as persons, times without a UTC offset, ...) and
-return a :class:`Prepared`, the entry's fields with their canonical JSON. None of it
-needs the database, so a bad argument fails before any lock is taken.
+exactly (floats, sets, lone strings as persons, times without a UTC offset, NUL
+characters, which PostgreSQL's text cannot hold, ...) and return a :class:`Prepared`, the
+entry's fields with their canonical JSON. :func:`check_principal` says what a principal
+(who appends) may be. None of it needs the database, so a bad argument fails before any
+lock is taken.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -18,9 +21,11 @@ import attrs
 from .chain import canonical
 from .records import AppendItem, PayloadError, RegisterError, person_names
 
-__all__ = ["Prepared", "prepare", "prepare_item", "utc_key"]
+__all__ = ["MAX_PRINCIPAL", "Prepared", "check_principal", "prepare", "prepare_item", "utc_key"]
 
 _MAX_DEPTH: Final = 64
+MAX_PRINCIPAL: Final = 200
+"""The longest principal, in characters."""
 _SCALARS: Final = frozenset({str, int, bool, type(None)})
 
 
@@ -85,6 +90,24 @@ def utc_key(text: object, what: str) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def check_principal(value: object) -> str | None:
+    """``value`` as a principal: None, or one line of text of at most :data:`MAX_PRINCIPAL`
+    characters that is not blank; anything else is a RegisterError."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise RegisterError(f"principal must be a non-empty name or None, got {value!r}")
+    if len(value) > MAX_PRINCIPAL:
+        raise RegisterError(
+            f"principal is {len(value)} characters long; a principal has at most {MAX_PRINCIPAL}"
+        )
+    # One line a log or a report can show: no control characters, no line separators.
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")), None)
+    if bad is not None:
+        raise RegisterError(f"principal {value!r} holds the control character {bad!r}")
+    return str.__str__(value)
+
+
 @attrs.frozen
 class Prepared:
     """One entry's checked fields, with the canonical JSON the chain hashes."""
@@ -98,6 +121,7 @@ class Prepared:
     unit: str | None
     occurred_at: str | None
     occurred_utc: str | None
+    principal: str | None = None
 
 
 def prepare(
@@ -108,6 +132,7 @@ def prepare(
     unit: object,
     occurred_at: object,
     supersedes: object,
+    principal: object = None,
 ) -> Prepared:
     """Check one entry's arguments (nothing that needs the database)."""
     if not isinstance(payload, Mapping):
@@ -147,6 +172,7 @@ def prepare(
         unit=None if unit is None else str.__str__(unit),
         occurred_at=None if occurred_at is None else str.__str__(occurred_at),
         occurred_utc=None if occurred_at is None else utc_key(occurred_at, "occurred_at"),
+        principal=check_principal(principal),
     )
     # Lone surrogates pass json but not UTF-8 (hashing) or SQLite; catch them here.
     for what, text in (
@@ -159,6 +185,13 @@ def prepare(
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise PayloadError(f"{what} holds text that is not valid Unicode: {exc}") from None
+    # JSON writes NUL as \u0000 in the payload; these columns hold the text itself, which
+    # PostgreSQL cannot store, so a register stays copyable between backends.
+    for what, text in (("kind", prepared.kind), ("unit", prepared.unit or "")):
+        if "\x00" in text:
+            raise PayloadError(f"{what} holds a NUL character, which a register cannot store")
+    if any("\x00" in person for person in prepared.persons):
+        raise PayloadError("persons holds a NUL character, which a register cannot store")
     return prepared
 
 
@@ -175,6 +208,7 @@ def prepare_item(item: AppendItem | Mapping[str, Any]) -> Prepared:
             unit=item.unit,
             occurred_at=item.occurred_at,
             supersedes=item.supersedes,
+            principal=item.principal,
         )
     if isinstance(item, Mapping):
         # Refuse unknown keys so a bare payload passed by mistake is not taken for an item.
@@ -190,6 +224,7 @@ def prepare_item(item: AppendItem | Mapping[str, Any]) -> Prepared:
             unit=item.get("unit"),
             occurred_at=item.get("occurred_at"),
             supersedes=item.get("supersedes"),
+            principal=item.get("principal"),
         )
     raise RegisterError(
         f"append_many items must be AppendItem or mappings, got {type(item).__name__}"

@@ -26,7 +26,9 @@ __all__ = [
 
 
 class RegisterError(ErrorrulesError):
-    """Misuse of a register: bad arguments, bad supersedes, a file that is no register."""
+    """Misuse of a register or a failure of its storage, in one line: bad arguments, bad
+    supersedes, a file or database that is no register, a full disk, a server that cannot be
+    reached."""
 
 
 class PayloadError(RegisterError, ValueError):
@@ -43,7 +45,11 @@ def person_names(value: Iterable[str]) -> tuple[str, ...]:
 
 @attrs.frozen
 class RegisterEntry:
-    """One stored entry. ``payload`` is a fresh copy: mutating it changes nothing stored."""
+    """One stored entry. ``payload`` is a fresh copy: mutating it changes nothing stored.
+
+    ``recorded_at`` is when it was appended (registers opened with ``record_time=True``) and
+    ``principal`` who appended it (when the caller named one); both are hashed when set.
+    """
 
     seq: int
     kind: str
@@ -55,6 +61,7 @@ class RegisterEntry:
     prev_hash: str
     hash: str
     recorded_at: str | None = None
+    principal: str | None = None
     #: True when :meth:`Register.append` found the item already stored and returned the
     #: entry holding it instead of appending; never stored, hashed or compared
     present: bool = attrs.field(default=False, eq=False)
@@ -72,6 +79,7 @@ class RegisterEntry:
                 unit=self.unit,
                 occurred_at=self.occurred_at,
                 recorded_at=self.recorded_at,
+                principal=self.principal,
             ),
         )
 
@@ -86,6 +94,7 @@ class AppendItem:
     unit: str | None = None
     occurred_at: str | None = None
     supersedes: int | None = None
+    principal: str | None = None
 
 
 @attrs.frozen

@@ -5,6 +5,11 @@ Owns the DDL (:data:`SCHEMA`), the names of the triggers that verification expec
 schema in a connection, and comparing a file's schema with it (:func:`schema_differences`:
 an added trigger, table or view, a replaced one, a dropped index). The rows' meaning
 (the hash chain) is in ``chain``.
+
+Version 2 (every new file) has the ``principal`` column; version 1 (files written before
+principals were recorded) is the same without it. Its schema version row is append-only
+like the rest, so a version 1 file stays one: it opens, reads, verifies and takes appends
+without a principal, and ``errorrules register-copy`` copies it into a version 2 file.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from typing import Final
 
 from .chain import GENESIS_HASH
 from .records import RegisterError
+from .verify import object_differences
 
 __all__ = [
     "FORMAT",
     "MASTER_SQL",
     "SCHEMA",
+    "SCHEMA_V1",
     "SCHEMA_VERSION",
     "TRIGGERS",
     "check_schema",
@@ -31,10 +38,10 @@ __all__ = [
 ]
 
 FORMAT: Final = "errorrules-register"
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _APPEND_ONLY_TABLES: Final = ("schema_version", "entries", "entry_persons", "entry_units")
 
-SCHEMA: Final = f"""
+SCHEMA_V1: Final = f"""
 CREATE TABLE schema_version (
     format  TEXT NOT NULL,
     version INTEGER NOT NULL
@@ -100,6 +107,11 @@ END;
     for table in _APPEND_ONLY_TABLES
     for op in ("UPDATE", "DELETE")
 )
+# Version 1's text stays as it was: verify compares a file's statements word for word.
+SCHEMA: Final = SCHEMA_V1.replace(
+    "    recorded_at TEXT,\n", "    recorded_at TEXT,\n    principal   TEXT,\n", 1
+)
+assert SCHEMA != SCHEMA_V1
 # Schema notes (kept out of the SQL so sqlite_master stays plain):
 # - payload and persons hold canonical JSON; occurred_at is stored as given.
 # - entry_persons / entry_units are lookup tables derived from entries; occurred_utc
@@ -155,19 +167,21 @@ def create_schema(conn: sqlite3.Connection) -> None:
         raise
 
 
-def check_schema(conn: sqlite3.Connection, path: str) -> None:
-    """Raise RegisterError unless the database at ``path`` is a register this code reads."""
+def check_schema(conn: sqlite3.Connection, path: str) -> int:
+    """The schema version of the register at ``path`` (1 or 2); RegisterError unless the
+    database is a register this code reads."""
     try:
         rows = conn.execute("SELECT format, version FROM schema_version").fetchall()
     except sqlite3.DatabaseError:
         rows = []
     if len(rows) != 1 or rows[0][0] != FORMAT:
         raise RegisterError(f"{path!r} is an SQLite database but not an errorrules register")
-    if rows[0][1] != SCHEMA_VERSION:
+    if rows[0][1] not in (1, SCHEMA_VERSION):
         raise RegisterError(
             f"{path!r} has register schema version {rows[0][1]!r}; "
-            f"this errorrules reads version {SCHEMA_VERSION}"
+            f"this errorrules reads versions 1 to {SCHEMA_VERSION}"
         )
+    return int(rows[0][1])
 
 
 MASTER_SQL: Final = "SELECT type, name, tbl_name, sql FROM sqlite_master"
@@ -187,35 +201,29 @@ def _objects(rows: Iterable[tuple[object, ...]]) -> dict[str, tuple[object, ...]
 
 
 @functools.cache
-def expected_objects() -> Mapping[str, tuple[object, ...]]:
-    """name -> (type, table, normalised SQL) of every object :data:`SCHEMA` creates."""
+def expected_objects(version: int = SCHEMA_VERSION) -> Mapping[str, tuple[object, ...]]:
+    """name -> (type, table, normalised SQL) of every object a register of this schema
+    ``version`` has."""
     conn = sqlite3.connect(":memory:")
     try:
-        for statement in _statements(SCHEMA):
+        for statement in _statements(SCHEMA if version == SCHEMA_VERSION else SCHEMA_V1):
             conn.execute(statement)
         return MappingProxyType(_objects(conn.execute(MASTER_SQL).fetchall()))
     finally:
         conn.close()
 
 
-def schema_differences(rows: Iterable[tuple[object, ...]]) -> list[str]:
-    """What differs between ``sqlite_master`` rows and the expected schema, one phrase each.
+def schema_differences(
+    rows: Iterable[tuple[object, ...]], version: int = SCHEMA_VERSION
+) -> list[str]:
+    """What differs between ``sqlite_master`` rows and the schema of a register of this
+    ``version``, one phrase each.
 
     ``rows`` are ``(type, name, tbl_name, sql)``, e.g. from ``SELECT type, name, tbl_name,
     sql FROM sqlite_master``. Statistics tables (``sqlite_stat*``, made by ANALYZE) are left
     out: they change no row and no rule.
     """
-    expected = expected_objects()
     present = _objects(
         row for row in rows if not (row[0] == "table" and str(row[1]).startswith("sqlite_stat"))
     )
-    found: list[str] = []
-    for name in sorted(present.keys() | expected.keys()):
-        have, want = present.get(name), expected.get(name)
-        if want is None:
-            found.append(f"an added {have[0] if have else 'object'} {name!r}")
-        elif have is None:
-            found.append(f"the {want[0]} {name!r} is missing")
-        elif have != want:
-            found.append(f"the {want[0]} {name!r} is not the one a register has (replaced)")
-    return found
+    return object_differences(present, expected_objects(version))

@@ -20,9 +20,11 @@ show only entries that nothing has superseded. :meth:`Register.append` and
 :meth:`Register.append_many` are idempotent by the ``register`` command's rules
 (``identity``): an incident or event already stored is not appended twice.
 
-Argument checking (``prepare``), the value types (``records``), item identity
-(``identity``) and the verification walk (``verify``) need no database; ``batch`` chains
-one transaction's entries; this module opens the file and runs the SQL around them.
+What every backend shares (checking, chaining, idempotency, the verification walk) is
+``base.StoreBase``; this module is SQLite's primitives under it: the connection, the
+transactions (``BEGIN IMMEDIATE`` holds the write lock), the queries and the bulk insert.
+A file of schema version 1 (written before principals) has no ``principal`` column: its
+rows read with a NULL there, and an append with a principal is refused.
 """
 
 from __future__ import annotations
@@ -30,18 +32,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
-from typing import Any, Final
+from collections.abc import Iterable, Iterator
+from typing import Final
 
-from .batch import ENTRY_COLUMNS, Batch, Writer, row_to_entry
+from .base import StoreBase
+from .batch import Row, Writer
 from .chain import GENESIS_HASH
 from .connection import connect, sql_error
-from .identity import ItemIndex
-from .prepare import prepare, utc_key
 from .records import AppendItem, PayloadError, RegisterEntry, RegisterError, VerifyReport
 from .sqlite_schema import MASTER_SQL, TRIGGERS, check_schema, create_schema, schema_differences
-from .verify import LookupRows, VerifyWalk
+from .verify import VerifyWalk
 
 # The register's names are imported from here (errorrules, the CLI, the tests), so the
 # ones that now live in chain and records are re-exported.
@@ -58,6 +58,10 @@ __all__ = [
 
 _BUSY_TIMEOUT_S: Final = 30.0
 
+ENTRY_COLUMNS: Final = (
+    "e.seq, e.kind, e.payload, e.supersedes, e.persons, e.unit, e.occurred_at, "
+    "e.recorded_at, e.principal, e.prev_hash, e.hash"
+)
 _NOT_SUPERSEDED: Final = "NOT EXISTS (SELECT 1 FROM entries s WHERE s.supersedes = e.seq)"
 # Undated entries cannot be placed in time: they come last and `until` excludes them.
 _BY_PERSON_SQL: Final = f"""
@@ -77,45 +81,72 @@ _SUPERSEDED_TWICE_SQL: Final = (
     "(PARTITION BY supersedes ORDER BY seq) AS n FROM entries "
     "WHERE supersedes IS NOT NULL) WHERE n > 1 ORDER BY seq LIMIT 1"
 )
+_SQL: Final = {
+    "entries": f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq > ? ORDER BY e.seq",
+    "current": (
+        f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq > ? AND {_NOT_SUPERSEDED} "
+        "ORDER BY e.seq"
+    ),
+    "get": f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq = ?",
+    "head": f"SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.seq DESC LIMIT 1",
+    "persons": _BY_PERSON_SQL,
+    "units": _BY_UNIT_SQL,
+}
+_INSERT_ENTRY: Final = (
+    "INSERT INTO entries (seq, kind, payload, supersedes, persons, unit, occurred_at, "
+    "recorded_at, principal, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_PERSON: Final = "INSERT INTO entry_persons (seq, person, occurred_utc) VALUES (?,?,?)"
+_INSERT_UNIT: Final = "INSERT INTO entry_units (seq, unit, occurred_utc) VALUES (?,?,?)"
 
 
-def _verify(conn: sqlite3.Connection, expect_head: str | None) -> VerifyReport:
-    walk = VerifyWalk(expect_head)
-    try:
-        twice = conn.execute(_SUPERSEDED_TWICE_SQL).fetchone()
-        persons = LookupRows(
-            conn.execute("SELECT seq, person, occurred_utc FROM entry_persons ORDER BY seq, person")
-        )
-        units = LookupRows(
-            conn.execute("SELECT seq, unit, occurred_utc FROM entry_units ORDER BY seq")
-        )
-        rows = conn.execute(
-            "SELECT seq, kind, payload, supersedes, persons, unit, occurred_at, "
-            "recorded_at, prev_hash, hash FROM entries ORDER BY seq"
-        )
-        fault = walk.entries(rows, persons, units, twice)
-        if fault is None:
-            triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            fault = walk.missing_triggers(TRIGGERS, (name for (name,) in triggers))
-        if fault is None:
-            fault = walk.schema(schema_differences(conn.execute(MASTER_SQL)))
-    except sqlite3.DatabaseError as exc:
-        return walk.unreadable(exc)
-    fault = fault or walk.anchored()
-    return walk.ok() if fault is None else fault
+def _for_version(version: int) -> dict[str, str]:
+    """The queries and the entry insert for a file of this schema version: version 1 has
+    no principal column, so it reads as NULL and is never written."""
+    if version >= 2:
+        return {**_SQL, "insert": _INSERT_ENTRY}
+    queries = {name: sql.replace("e.principal", "NULL") for name, sql in _SQL.items()}
+    queries["insert"] = _INSERT_ENTRY.replace("recorded_at, principal,", "recorded_at,").replace(
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)", "VALUES (?,?,?,?,?,?,?,?,?,?)"
+    )
+    return queries
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        # SQLite may have rolled back already (a full disk can); then there is nothing to do.
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
+class _FileSink:
+    """The write transaction's primitives (``batch.Sink``) on the file."""
+
+    __slots__ = ("_conn", "_get", "_insert", "keeps_principal", "where")
+
+    def __init__(self, conn: sqlite3.Connection, where: str, version: int, sql: dict[str, str]):
+        self._conn, self.where = conn, where
+        self._get, self._insert = sql["get"], sql["insert"]
+        self.keeps_principal = version >= 2
+
+    def head_row(self) -> tuple[int, str] | None:
+        row = self._conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+        found = row.fetchone()
+        return None if found is None else (found[0], found[1])
+
+    def entry_row(self, seq: int) -> Row | None:
+        found: Row | None = self._conn.execute(self._get, (seq,)).fetchone()
+        return found
+
+    def superseded_by(self, target: int) -> int | None:
+        row = self._conn.execute("SELECT seq FROM entries WHERE supersedes = ?", (target,))
+        found = row.fetchone()
+        return None if found is None else int(found[0])
+
+    def insert(self, entries: list[Row], persons: list[Row], units: list[Row]) -> None:
+        rows: Iterable[Row] = entries if self.keeps_principal else (r[:8] + r[9:] for r in entries)
+        self._conn.executemany(self._insert, rows)
+        self._conn.executemany(_INSERT_PERSON, persons)
+        self._conn.executemany(_INSERT_UNIT, units)
 
 
 # --- the register -----------------------------------------------------------------
 
 
-class Register:
+class Register(StoreBase):
     """An append-only, hash-chained register in one SQLite file.
 
     ``Register(path)`` opens the register, or creates it when the file is missing or
@@ -136,7 +167,10 @@ class Register:
 
     SQLite's failures (a full disk, a read-only file, a lock held too long) are raised as
     RegisterError with one line saying so; a failed write leaves nothing behind.
+    :class:`PostgresRegister` is the same register in a PostgreSQL database.
     """
+
+    _errors = (sqlite3.Error,)
 
     def __init__(
         self,
@@ -146,14 +180,12 @@ class Register:
         read_only: bool = False,
         timeout: float = _BUSY_TIMEOUT_S,
     ) -> None:
-        self._path = os.fspath(path)
-        self._record_time = record_time
-        self._read_only = read_only
-        self._timeout = timeout
-        self._writing = False
-        self._items: ItemIndex | None = None  # what is stored, read on the first append
-        self._indexed = 0  # the last seq ``_items`` has read
-        conn = connect(self._path, read_only=read_only, timeout=timeout)
+        super().__init__(
+            os.fspath(path), record_time=record_time, read_only=read_only, timeout=timeout
+        )
+        self._version = 2
+        self._sql = _for_version(2)
+        conn = connect(self._where, read_only=read_only, timeout=timeout)
         self._conn: sqlite3.Connection | None = conn
         try:
             self._open(conn)
@@ -174,36 +206,31 @@ class Register:
             ):
                 raise  # a read-only or unreadable file: __init__ says which, in one line
             raise RegisterError(
-                f"{self._path!r} is not an errorrules register (not an SQLite database: {exc})"
+                f"{self._where!r} is not an errorrules register (not an SQLite database: {exc})"
             ) from exc
         if empty and self._read_only:
-            raise RegisterError(f"{self._path!r} is an empty file, not an errorrules register")
+            raise RegisterError(f"{self._where!r} is an empty file, not an errorrules register")
         if empty:
             create_schema(conn)
-        check_schema(conn, self._path)
+        self._version = check_schema(conn, self._where)
+        self._sql = _for_version(self._version)
         if not self._read_only:
             # Only now, knowing the file is a register, change how it is journaled.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
 
-    def _error(self, exc: sqlite3.Error, *, writing: bool) -> RegisterError:
-        return sql_error(exc, self._path, writing=writing, timeout=self._timeout)
-
-    @property
-    def path(self) -> str:
-        """The file this register lives in."""
-        return self._path
-
-    @property
-    def read_only(self) -> bool:
-        """Whether the register was opened read-only."""
-        return self._read_only
+    def _error(self, exc: Exception, *, writing: bool) -> RegisterError:
+        assert isinstance(exc, sqlite3.Error)
+        return sql_error(exc, self._where, writing=writing, timeout=self._timeout)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise RegisterError(f"register {self._path!r} is closed")
+            raise RegisterError(f"register {self._where!r} is closed")
         return self._conn
+
+    def _check_open(self) -> None:
+        self._db()
 
     def close(self) -> None:
         """Close the database connection (idempotent); later use raises RegisterError."""
@@ -211,193 +238,65 @@ class Register:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> Register:
-        return self
+    # --- the primitives (base.StoreBase) ---
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    # --- writing ---
-
-    def append(
-        self,
-        payload: Mapping[str, Any],
-        *,
-        kind: str = "decision",
-        persons: Iterable[str] = (),
-        unit: str | None = None,
-        occurred_at: str | None = None,
-        supersedes: int | None = None,
-    ) -> RegisterEntry:
-        """Append one entry in its own transaction and return it as stored.
-
-        ``payload`` holds only str, int, bool, None, lists and dicts (amounts as decimal
-        strings). ``persons`` are the names the entry concerns (repeats dropped).
-        ``occurred_at`` is ISO 8601 with a UTC offset. ``supersedes`` is the seq of an
-        earlier, not yet superseded entry that this one corrects.
-
-        Idempotent, as ``errorrules register`` is: an item (a decided incident by its
-        ``incident_id``, an event by its ``id``) stored with the same content is not
-        appended again: the entry holding it is returned, ``present=True``. The same id
-        with other content is a RegisterError unless ``supersedes`` is its current entry.
-        """
-        prepared = prepare(
-            payload,
-            kind=kind,
-            persons=persons,
-            unit=unit,
-            occurred_at=occurred_at,
-            supersedes=supersedes,
-        )
-        return self._write([prepared])[0]
-
-    def append_many(self, items: Iterable[AppendItem | Mapping[str, Any]]) -> list[RegisterEntry]:
-        """Append several entries in ONE transaction: all are stored or none is.
-
-        Each item is an :class:`AppendItem` or a mapping with the same keys
-        (``payload`` required). A later item may supersede an earlier one of the batch.
-        Errors name the item's index. Idempotent as :meth:`append` is, item by item (an
-        item given twice in the batch is stored once); one entry is returned per item.
-        """
-        return self._write(items)
-
-    def _write(self, items: Iterable[Any]) -> list[RegisterEntry]:
-        out: list[RegisterEntry] = []
-        try:
-            with self.writing() as writer:
-                batch, stored = writer._batch, self._stored_items()
-                for index, item in enumerate(items):
-                    look = batch.add(index, item, stored)
-                    out.append(batch.written[-1] if look is None else batch.holding(look))
-        except BaseException:
-            self._items = None  # it saw appends that were rolled back: read it again
-            raise
-        if batch.written:  # committed: the index has read up to here
-            self._indexed = batch.written[-1].seq
-        return out
-
-    def _stored_items(self) -> ItemIndex:
-        """The items the file holds, under the write lock: read whole once, then only the
-        entries appended since (by this process or any other)."""
+    def _begin_write(self) -> _FileSink:
         conn = self._db()
-        head = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0]
-        if self._items is None or head < self._indexed:
-            self._items, self._indexed = ItemIndex(), 0
-        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq > ? ORDER BY e.seq"
-        for row in conn.execute(sql, (self._indexed,)):
-            self._items.add_entry(row_to_entry(row), None)
-        self._indexed = head
-        return self._items
+        conn.execute("BEGIN IMMEDIATE")
+        return _FileSink(conn, self._where, self._version, self._sql)
 
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[Writer]:
-        """ONE write transaction: read the register and append, all under the write lock.
+    def _commit(self) -> None:
+        self._db().execute("COMMIT")
 
-        Inside the ``with`` block this register's reads (:meth:`current`, :meth:`entries`
-        …) see the file as it is while no other writer can change it, so what the caller
-        decides from them cannot be stale; the :class:`Writer` appends. Leaving the block
-        commits every append; an exception rolls all of them back.
-        """
-        conn = self._db()
-        if self._read_only:
-            raise RegisterError(f"register {self._path!r} is open read-only")
-        if self._writing:
-            raise RegisterError(f"register {self._path!r} is already in a write transaction")
-        recorded_at = datetime.now(UTC).isoformat() if self._record_time else None
-        self._writing = True
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            batch = Batch(conn, recorded_at)
-            yield Writer(batch)
-            batch.flush()
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            _rollback(conn)
-            raise self._error(exc, writing=True) from exc
-        except BaseException:
-            _rollback(conn)
-            raise
-        finally:
-            self._writing = False
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            # SQLite may have rolled back already (a full disk can); then there is nothing to do.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[Register]:
-        """One read transaction: every read in the block sees the same snapshot."""
-        conn = self._db()
-        if conn.in_transaction:  # inside writing(): that is one snapshot already
-            yield self
-            return
-        conn.execute("BEGIN")
-        try:
-            yield self
-        finally:
-            _rollback(conn)
+    def _in_transaction(self) -> bool:
+        return self._db().in_transaction
 
-    # --- reading ---
+    def _begin_read(self) -> None:
+        self._db().execute("BEGIN")
 
-    def __len__(self) -> int:
+    def _count(self) -> int:
         return int(self._db().execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
-    def __iter__(self) -> Iterator[RegisterEntry]:
-        return self.entries()
+    def _max_seq(self) -> int:
+        return int(self._db().execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0])
 
-    def entries(self) -> Iterator[RegisterEntry]:
-        """All entries in seq order, read lazily."""
-        rows = self._db().execute(f"SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.seq")
-        return map(row_to_entry, rows)
+    def _rows_after(self, after: int, *, current: bool, upto: int | None = None) -> Iterator[Row]:
+        # One statement sees one snapshot, so no bound is needed.
+        return self._db().execute(self._sql["current" if current else "entries"], (after,))
 
-    def current(self) -> Iterator[RegisterEntry]:
-        """Entries that no later entry supersedes, in seq order, read lazily."""
-        rows = self._db().execute(
-            f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE {_NOT_SUPERSEDED} ORDER BY e.seq"
+    def _row(self, seq: int) -> Row | None:
+        found: Row | None = self._db().execute(self._sql["get"], (seq,)).fetchone()
+        return found
+
+    def _head_row(self) -> Row | None:
+        found: Row | None = self._db().execute(self._sql["head"]).fetchone()
+        return found
+
+    def _lookup(self, table: str, key: str, bound: str | None) -> list[Row]:
+        return self._db().execute(self._sql[table], (key, bound, bound)).fetchall()
+
+    def _verify_sources(self) -> tuple[Iterable[Row], Iterable[Row], Iterable[Row], Row | None]:
+        conn = self._db()
+        twice = conn.execute(_SUPERSEDED_TWICE_SQL).fetchone()
+        persons = conn.execute(
+            "SELECT seq, person, occurred_utc FROM entry_persons ORDER BY seq, person"
         )
-        return map(row_to_entry, rows)
+        units = conn.execute("SELECT seq, unit, occurred_utc FROM entry_units ORDER BY seq")
+        rows = conn.execute(self._sql["entries"], (0,))
+        return rows, persons, units, twice
 
-    def get(self, seq: int) -> RegisterEntry | None:
-        """The entry with this seq, or None."""
-        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.seq = ?"
-        row = self._db().execute(sql, (seq,)).fetchone()
-        return None if row is None else row_to_entry(row)
-
-    def head(self) -> RegisterEntry | None:
-        """The newest entry, or None; keep its ``hash`` elsewhere to detect truncation."""
-        sql = f"SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.seq DESC LIMIT 1"
-        row = self._db().execute(sql).fetchone()
-        return None if row is None else row_to_entry(row)
-
-    def by_person(self, person: str, *, until: str | None = None) -> list[RegisterEntry]:
-        """Current entries naming ``person``, ordered by (occurred_at, seq).
-
-        Times compare as instants, whatever offset they were written with. ``until``
-        (ISO 8601 with offset, inclusive) keeps entries that occurred by then; entries
-        without ``occurred_at`` come last and are left out when ``until`` is given.
-        A correction replaces what it supersedes, so give it the ``occurred_at`` of
-        the event it describes.
-        """
-        return self._lookup(_BY_PERSON_SQL, person, until)
-
-    def by_unit(self, unit: str, *, until: str | None = None) -> list[RegisterEntry]:
-        """Current entries for ``unit``; ordering and ``until`` as in :meth:`by_person`."""
-        return self._lookup(_BY_UNIT_SQL, unit, until)
-
-    def _lookup(self, sql: str, key: str, until: str | None) -> list[RegisterEntry]:
-        bound = None if until is None else utc_key(until, "until")
-        return [row_to_entry(row) for row in self._db().execute(sql, (key, bound, bound))]
-
-    # --- checking ---
-
-    def verify(self, *, expect_head: str | None = None) -> VerifyReport:
-        """Re-check the register from entry 1, streaming, and stop at the first fault.
-
-        Finds edited entries (content does not match its hash), deleted entries (a seq
-        gap), reordered or re-hashed entries (prev_hash does not link), invalid
-        supersedes references, lookup tables that disagree with the entries, missing
-        append-only triggers, and a schema that is not a register's (an added or
-        replaced trigger, an added table or view, a dropped index). Removal of the
-        newest entries is invisible to any hash chain: pass ``expect_head``, a head hash
-        kept elsewhere (:meth:`head`, ``VerifyReport.head``), and the report fails unless
-        the chain ends at it.
-        """
-        # One read transaction: every cursor sees the same snapshot while others append.
-        with self.reading():
-            return _verify(self._db(), expect_head)
+    def _verify_storage(self, walk: VerifyWalk) -> VerifyReport | None:
+        conn = self._db()
+        triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        fault = walk.missing_triggers(TRIGGERS, (name for (name,) in triggers))
+        if fault is None:
+            differences = schema_differences(conn.execute(MASTER_SQL), self._version)
+            fault = walk.schema(differences)
+        return fault

@@ -4,21 +4,22 @@ A :class:`VerifyWalk` checks entry rows in seq order against the hash chain (see
 ``chain``), against what append could have written, and against the person and
 unit lookup rows, and says in a :class:`VerifyReport` which entry is at fault and
 why. It reads plain row tuples and never a database: the storage runs the queries
-(in one snapshot) and hands over their rows, so another backend can reuse the walk
-and report entry faults in the same words.
+(in one snapshot) and hands over their rows, so every backend (SQLite, PostgreSQL)
+uses the same walk and reports entry faults in the same words; :func:`object_differences`
+words what differs in a database's schema the same way for both.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from .chain import GENESIS_HASH, entry_hash, record_json
-from .prepare import utc_key
-from .records import PayloadError, VerifyReport
+from .prepare import check_principal, utc_key
+from .records import PayloadError, RegisterError, VerifyReport
 
-__all__ = ["LookupRows", "VerifyWalk"]
+__all__ = ["LookupRows", "VerifyWalk", "object_differences"]
 
 
 class _BadEntry(Exception):
@@ -121,10 +122,10 @@ def _entry_fault(
     units: LookupRows,
 ) -> str | None:
     """What is wrong with the entry ``row`` (whose seq is the expected one), or None."""
-    seq, kind, payload, supersedes, people, unit, occurred, recorded, prev, digest = row
+    seq, kind, payload, supersedes, people, unit, occurred, recorded, who, prev, digest = row
     if (
         any(type(v) is not str for v in (kind, payload, people, prev, digest))
-        or any(v is not None and type(v) is not str for v in (unit, occurred, recorded))
+        or any(v is not None and type(v) is not str for v in (unit, occurred, recorded, who))
         or (supersedes is not None and type(supersedes) is not int)
     ):
         return f"entry {seq} cannot be read: a field has the wrong type"
@@ -142,6 +143,7 @@ def _entry_fault(
         unit=unit,
         occurred_at=occurred,
         recorded_at=recorded,
+        principal=who,
     )
     if entry_hash(prev, record) != digest:
         return f"entry {seq}: content does not match its hash"
@@ -149,13 +151,38 @@ def _entry_fault(
     # (every later hash recomputed); still, `ok` must mean "reads back".
     try:
         names, when = _decode_checked(seq, kind, payload, supersedes, people, unit, occurred)
+        check_principal(who)
     except _BadEntry as exc:
         return str(exc)
+    except RegisterError as exc:
+        return f"entry {seq}: {exc}"
     if twice is not None and twice[0] == seq:
         return f"entry {seq} supersedes entry {twice[1]}, already superseded"
     return _lookup_mismatch(
         persons, seq, [(seq, n, when) for n in sorted(names)], "entry_persons"
     ) or _lookup_mismatch(units, seq, [] if unit is None else [(seq, unit, when)], "entry_units")
+
+
+def object_differences(
+    present: Mapping[str, tuple[object, ...]], expected: Mapping[str, tuple[object, ...]]
+) -> list[str]:
+    """What differs between a database's objects and a register's, one phrase each.
+
+    Both map an object's name to ``(type, ...)``: its type (table, index, trigger …) first,
+    then whatever the backend compares (its table, its normalised definition). An object
+    only in ``present`` is added, one only in ``expected`` is missing, one whose tuple
+    differs is replaced.
+    """
+    found: list[str] = []
+    for name in sorted(present.keys() | expected.keys()):
+        have, want = present.get(name), expected.get(name)
+        if want is None:
+            found.append(f"an added {have[0] if have else 'object'} {name!r}")
+        elif have is None:
+            found.append(f"the {want[0]} {name!r} is missing")
+        elif have != want:
+            found.append(f"the {want[0]} {name!r} is not the one a register has (replaced)")
+    return found
 
 
 class VerifyWalk:
@@ -201,7 +228,7 @@ class VerifyWalk:
         """Check every entry; the report of the first fault, or None if all agree.
 
         ``rows`` are ``(seq, kind, payload, supersedes, persons, unit, occurred_at,
-        recorded_at, prev_hash, hash)`` in seq order, as stored. ``persons`` and
+        recorded_at, principal, prev_hash, hash)`` in seq order, as stored. ``persons`` and
         ``units`` are the lookup rows ordered by (seq, key). ``twice`` is ``(seq,
         supersedes)`` of the first entry that corrects an already-corrected entry, or
         None.
@@ -219,7 +246,7 @@ class VerifyWalk:
             if problem is not None:
                 return self.bad(seq, problem)
             self.checked += 1
-            self.expected_seq, prev_hash = seq + 1, row[9]
+            self.expected_seq, prev_hash = seq + 1, row[10]
             if prev_hash == self._expect_head:
                 self._expected_at = seq
         self.head = prev_hash
