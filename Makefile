@@ -20,7 +20,7 @@ DURABLE := $(shell sed -n 's/^ *"\(durable-rules==[0-9.]*\).*/\1/p' pyproject.to
 $(BIN)/errorrules: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench,docs]'
+	$(BIN)/pip install --quiet -e '.[test,bench,docs,postgres,serve]'
 	$(BIN)/python -c 'import durable.engine' 2>/dev/null \
 	  || CPPFLAGS=-DPyEval_CallObject=PyObject_CallObject $(BIN)/pip install --quiet \
 	     --force-reinstall --no-binary durable-rules --no-cache-dir '$(DURABLE)'

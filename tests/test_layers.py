@@ -32,7 +32,16 @@ STAGES = (
 )
 RANK = {name: i for i, name in enumerate(STAGES)}
 # Only the rete engine may touch durable-rules; only the CLI parses argv.
-ONLY = {"durable": ("_engines", "rete"), "argparse": ("_cli",)}
+ONLY = {
+    "durable": ("_engines", "rete"),
+    "argparse": ("_cli",),
+    # The service's framework is an extra: only _serve imports it (the CLI lazily, through it).
+    "starlette": ("_serve",),
+    "uvicorn": ("_serve",),
+    "prometheus_client": ("_serve",),
+    # PostgreSQL's driver is an extra too: only the register's PostgreSQL backend loads it.
+    "psycopg": ("_register",),
+}
 MAX_LINES = 600
 MAX_FUNCTION_LINES = 80
 

@@ -24,7 +24,9 @@ from .engines import add_engines_parser
 from .init import add_init_parser
 from .inputs import UsageError
 from .register import add_verify_parsers, cmd_history, cmd_register
+from .register_copy import add_register_copy_parser
 from .ruleset import cmd_check, cmd_schema, cmd_test
+from .serve import add_serve_parsers
 
 #: The exit codes (README, "Exit codes").
 EXIT_CODES = """exit codes:
@@ -66,10 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_test)
 
     s = sub.add_parser("register", help="decide incidents in order and append them to a register")
-    s.add_argument("ledger", help="SQLite register file (created if missing)")
+    s.add_argument("ledger", help="an SQLite file (created if missing) or a postgresql:// URL")
     s.add_argument("path", help="ruleset folder")
     s.add_argument("incidents")
     s.add_argument("--engine", choices=ENGINES, default="python")
+    s.add_argument(
+        "--principal",
+        metavar="NAME",
+        help="who is appending: recorded, and hashed, in every entry (the service records "
+        "the token's name)",
+    )
     _fail_fast(s)
     s.set_defaults(func=cmd_register)
 
@@ -81,10 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_history)
 
     add_verify_parsers(sub)  # verify (--expect-head) and head
+    add_register_copy_parser(sub)  # register-copy SRC DST
 
     s = sub.add_parser("assess", help="assess every unit over a period; text, json, csv or html")
     s.add_argument("path", help="ruleset folder")
-    s.add_argument("records", help="a register file, or incidents and events (JSON/JSONL/YAML)")
+    s.add_argument("records", help="a register (file or postgresql:// URL), or incidents/events")
     s.add_argument("--period", required=True, help="2026, 2026-Q1, 2026-03 or 2026-W05")
     s.add_argument("--format", choices=("text", "json", "csv", "html"), default="text")
     s.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -107,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_schema)
     add_engines_parser(sub)
     add_init_parser(sub)
+    add_serve_parsers(sub)  # serve, token
     return p
 
 
