@@ -66,6 +66,9 @@ report: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	# The service: decide over HTTP (1, 2, 4 workers) beside in-process decide(), and register
+	# appends on SQLite and PostgreSQL; its section of docs/performance.md.
+	$(BIN)/python benchmarks/serve.py
 
 clean:
 	rm -rf $(VENV) .nox build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

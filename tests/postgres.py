@@ -91,8 +91,9 @@ def _free_port() -> int:
 class Server:
     """One PostgreSQL cluster in a temporary folder, run by :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
         self.bin_dir = bin_dir
+        self.durable = durable
         self.prefix, uid, gid = _run_as()
         if uid is not None:
             self.folder = Path(tempfile.mkdtemp(prefix="errorrules-pg-", dir="/tmp"))
@@ -136,11 +137,10 @@ class Server:
         )
         for attempt in range(_START_TRIES):
             self.port = _free_port()
-            options = (
-                f"-h 127.0.0.1 -p {self.port} -k {self.sockets} "
+            options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets}"
+            if not self.durable:
                 # A throw-away cluster: durability costs time and proves nothing here.
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            )
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             try:
                 self._run(
                     "pg_ctl",
@@ -187,6 +187,27 @@ class Server:
                 self.running = False
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_postgres(*, durable: bool = True) -> Iterator[str]:
+    """A PostgreSQL server for the ``with`` block (for the benchmarks: ``durable`` keeps
+    fsync on, so a commit costs what it costs in production); the URL of a fresh database."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise RuntimeError(
+            "PostgreSQL's server programs are not installed: apt-get install postgresql"
+        )
+    server = Server(bin_dir, durable=durable)
+    try:
+        server.start()
+        import psycopg
+
+        with psycopg.connect(server.url("postgres"), autocommit=True) as admin:
+            admin.execute('CREATE DATABASE "bench"')
+        yield server.url("bench")
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
