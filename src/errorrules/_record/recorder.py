@@ -24,9 +24,8 @@ several) are items — their ids are taken — but not this ruleset's past.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._assess.events import (
     KIND_KEY,
@@ -40,6 +39,8 @@ from .._base.errors import IncidentError, Problem
 from .._base.location import Location
 from .._decide.history import History, HistoryRecord, keeps_points, kept_values
 from .._model.canonical import jsonable
+from .._register.base import RegisterStore
+from .._register.batch import Writer
 from .._register.chain import GENESIS_HASH
 from .._register.identity import EVENT, INCIDENT, ItemIndex, content_hash, key_of
 from .._register.records import RegisterEntry, RegisterError
@@ -50,30 +51,6 @@ if TYPE_CHECKING:
     from .._model.ruleset import AssessmentScheme
 
 __all__ = ["RecordBook", "Recorder", "record_batch"]
-
-
-class _Writer(Protocol):
-    def append(
-        self,
-        payload: Mapping[str, Any],
-        *,
-        kind: str = ...,
-        persons: Iterable[str] = ...,
-        unit: str | None = ...,
-        occurred_at: str | None = ...,
-        supersedes: int | None = ...,
-        principal: str | None = ...,
-    ) -> RegisterEntry: ...
-
-    @property
-    def last(self) -> RegisterEntry | None: ...
-
-
-class _Store(Protocol):
-    def writing(self) -> AbstractContextManager[Any]: ...
-    def entries(self) -> Iterator[RegisterEntry]: ...
-    def get(self, seq: int) -> RegisterEntry | None: ...
-    def head(self) -> RegisterEntry | None: ...
 
 
 def _ruleset_of(payload: Mapping[str, Any]) -> str | None:
@@ -98,15 +75,13 @@ class RecordBook:
         self.seen = 0  # the last seq read
         self.seen_hash = GENESIS_HASH
 
-    def catch_up(self, store: _Store, ruleset_id: str, id_field: str | None) -> None:
+    def catch_up(self, store: RegisterStore, ruleset_id: str, id_field: str | None) -> None:
         """Read the entries appended since the last call (call it under the write lock)."""
         if self._bound != (ruleset_id, id_field) or not self._still_there(store):
             self.reset()
             self._bound = (ruleset_id, id_field)
         added = False
-        for e in store.entries():
-            if e.seq <= self.seen:
-                continue
+        for e in store.entries(after=self.seen):
             own = _ruleset_of(e.payload) in (ruleset_id, None)
             self.index.add_entry(e, id_field if own else None)
             if e.supersedes is not None and self.records.pop(e.supersedes, None) is not None:
@@ -119,7 +94,7 @@ class RecordBook:
         if added:
             self.history = History(self.records.values())
 
-    def _still_there(self, store: _Store) -> bool:
+    def _still_there(self, store: RegisterStore) -> bool:
         if self.seen == 0:
             return True
         last = store.get(self.seen)
@@ -141,7 +116,7 @@ class Recorder:
     def __init__(
         self,
         rules: Ruleset,
-        writer: _Writer,
+        writer: Writer,
         book: RecordBook,
         *,
         engine: str = "python",
@@ -360,7 +335,7 @@ def _default_where(index: int) -> Location:
 
 def record_batch(
     rules: Ruleset,
-    store: _Store,
+    store: RegisterStore,
     records: Sequence[Any],
     *,
     engine: str = "python",

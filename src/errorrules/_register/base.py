@@ -77,8 +77,8 @@ class RegisterStore(Protocol):
         """One read transaction: every read in the block sees the same snapshot."""
         ...
 
-    def entries(self) -> Iterator[RegisterEntry]:
-        """All entries in seq order."""
+    def entries(self, *, after: int = 0) -> Iterator[RegisterEntry]:
+        """All entries in seq order (``after``: only those with a greater seq)."""
         ...
 
     def current(self) -> Iterator[RegisterEntry]:
@@ -369,9 +369,10 @@ class StoreBase(ABC):
     def __iter__(self) -> Iterator[RegisterEntry]:
         return self.entries()
 
-    def entries(self) -> Iterator[RegisterEntry]:
-        """All entries in seq order, read lazily."""
-        return self._guarded(self._guard(lambda: self._rows_after(0, current=False)))
+    def entries(self, *, after: int = 0) -> Iterator[RegisterEntry]:
+        """All entries in seq order, read lazily; ``after``: only those with a greater seq
+        (what a reader that has seen up to ``after`` has not yet seen)."""
+        return self._guarded(self._guard(lambda: self._rows_after(after, current=False)))
 
     def current(self) -> Iterator[RegisterEntry]:
         """Entries that no later entry supersedes, in seq order, read lazily."""
