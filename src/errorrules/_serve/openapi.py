@@ -3,10 +3,18 @@
 Served at ``/v1/openapi.json``, printed by ``errorrules serve --openapi`` and committed as
 ``docs/openapi.json`` (a test keeps the three equal; regenerate the file with
 ``errorrules serve --openapi > docs/openapi.json``). It does not depend on the rulesets
-served: each ruleset's incident schema is in its info endpoint (``incident_schema``). Plain
+served: each ruleset's incident schema is in its info endpoint (``incident_schema``), and the
+request bodies' examples are the bundled party-office ruleset's. Plain
 data only — nothing here imports the web framework, so the command line prints it without
 the ``serve`` extra. The operations are one table (:data:`_OPERATIONS`); the schemas they
 name are in ``openapi_schemas``.
+
+The document says exactly what the service enforces of a request — the members of a body,
+their types and choices, the query parameters and their patterns — so that a request it
+allows is refused only for what the library checks inside (an incident, the records, the
+history, ``apply_options``) and for two rules OpenAPI cannot state (history takes exactly one
+of ``person`` and ``unit``; week 53 only in a year that has one). ``test_serve_contract`` holds
+the service to it with schemathesis.
 """
 
 from __future__ import annotations
@@ -18,7 +26,14 @@ from typing import Any, Final
 import attrs
 
 from .auth import SCOPES
-from .openapi_schemas import SCHEMAS, ref
+from .openapi_schemas import (
+    EXAMPLES,
+    HEAD_PATTERN,
+    PERIOD_PATTERN,
+    SCHEMAS,
+    datetime_schema,
+    ref,
+)
 
 __all__ = ["openapi_document", "openapi_text"]
 
@@ -55,7 +70,7 @@ class _Op:
     ok: tuple[tuple[str, str], ...]
     errors: tuple[int, ...] = ()
     body: str | None = None
-    query: tuple[tuple[str, str, bool], ...] = ()  # (name, description, required)
+    query: tuple[tuple[str, str, bool, dict[str, Any]], ...] = ()  # name, text, required, schema
     refused: bool = False  # a register batch: 422 carries the report
     tag: str = "rulesets"
 
@@ -66,6 +81,34 @@ class _Op:
 
 _JSON = "application/json"
 _TEXT = "text/plain"
+_NAME: Final = {"type": "string"}
+# A query parameter is given at most once: the service refuses one given twice.
+_ASSESS_QUERY: Final = (
+    (
+        "period",
+        "2026, 2026-Q1, 2026-03 or 2026-W05 (a week the year has)",
+        True,
+        {"type": "string", "pattern": PERIOD_PATTERN},
+    ),
+    (
+        "format",
+        "json (default), csv, html or text",
+        False,
+        {"type": "string", "enum": ["json", "csv", "html", "text"], "default": "json"},
+    ),
+    (
+        "lang",
+        "zh (default) or en",
+        False,
+        {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+    ),
+)
+# Exactly one of person and unit; OpenAPI has no word for that, so the description says it.
+_HISTORY_QUERY: Final = (
+    ("person", "a person's name; give person or unit, not both", False, _NAME),
+    ("unit", "a unit's name; give person or unit, not both", False, _NAME),
+    ("until", "inclusive", False, datetime_schema("RFC 3339 date-time with its offset")),
+)
 _TOKEN_ERRORS = (404, 422, 501, 503)
 _OPERATIONS: Final = (
     _Op("get", "/v1/rulesets", "listRulesets", "The served rulesets", "decide",
@@ -92,18 +135,13 @@ _OPERATIONS: Final = (
     _Op("get", f"{_RULESET}/assess", "assess",
         "Assess the register's current entries over a period, as `errorrules assess` does",
         "audit", ((_JSON, "@Assessment"), ("text/csv", "CSV"), ("text/html", "HTML"),
-                  (_TEXT, "text")), (400, 404, 422, 503),
-        query=(("period", "2026, 2026-Q1, 2026-03 or 2026-W05", True),
-               ("format", "json (default), csv, html or text", False),
-               ("lang", "zh (default) or en", False)), tag="register"),
+                  (_TEXT, "text")), (400, 404, 422, 503), query=_ASSESS_QUERY, tag="register"),
     _Op("get", "/v1/register/history", "history", "A person's or a unit's current entries",
-        "read", ((_JSON, "@History"),), (400, 404, 503),
-        query=(("person", "a person's name (or give unit)", False),
-               ("unit", "a unit's name (or give person)", False),
-               ("until", "ISO 8601 with its offset, inclusive", False)), tag="register"),
+        "read", ((_JSON, "@History"),), (400, 404, 503), query=_HISTORY_QUERY, tag="register"),
     _Op("get", "/v1/register/verify", "verify", "Walk the register's hash chain", "audit",
         ((_JSON, "@Verify"),), (400, 404, 503),
-        query=(("expect_head", "fail unless the chain ends at this hash", False),),
+        query=(("expect_head", "fail unless the chain ends at this hash", False,
+                {"type": "string", "pattern": HEAD_PATTERN}),),
         tag="register"),
     _Op("get", "/v1/register/head", "head", "The register's newest hash", "audit",
         ((_JSON, "@Head"),), (404, 503), tag="register"),
@@ -149,22 +187,25 @@ def _operation(op: _Op) -> dict[str, Any]:
     errors = {s: _error(s) for s in statuses}
     if op.refused:
         errors[422] = {
-            "description": "Some records refused, nothing of them stored; the others were",
-            "content": _content(_PROBLEM_JSON, "@RefusedReport"),
+            "description": "Some records refused, nothing of them stored; the others were "
+            "(request.refused); or the body does not fit (request.bad_body)",
+            "content": _content(_PROBLEM_JSON, "@RegisterProblem"),
         }
     params: list[dict[str, Any]] = []
     if op.ruleset:
         ok["headers"] = {h: ref("headers", h) for h in _HEADERS}
         params.append(ref("parameters", "RulesetId"))
     params += (
-        {"name": n, "in": "query", "required": r, "description": d, "schema": {"type": "string"}}
-        for n, d, r in op.query
+        {"name": n, "in": "query", "required": r, "description": d, "schema": schema}
+        for n, d, r, schema in op.query
     )
     out: dict[str, Any] = {"operationId": op.op_id, "summary": op.summary, "tags": [op.tag]}
     if params:
         out["parameters"] = params
     if op.body is not None:
-        out["requestBody"] = {"required": True, "content": _content(_JSON, "@" + op.body)}
+        content = _content(_JSON, "@" + op.body)
+        content[_JSON]["example"] = EXAMPLES[op.body]
+        out["requestBody"] = {"required": True, "content": content}
     out["responses"] = {"200": ok, **{str(s): errors[s] for s in sorted(errors)}}
     out["security"] = [{"bearer": [op.scope]}] if op.scope else []
     return out

@@ -13,6 +13,7 @@ the same members beside the problem's. ``assess`` assesses the register's curren
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
@@ -36,6 +37,7 @@ from .auth import Principal
 from .bodies import LANGS, envelope
 from .catalog import Served
 from .limits import read_json
+from .openapi_schemas import DATETIME_PATTERN, HEAD_PATTERN, PERIOD_PATTERN
 from .problems import HttpProblem, problems_json
 from .service import (
     JSON,
@@ -52,7 +54,13 @@ from .service import (
 __all__ = ["ROUTES", "entry_json"]
 
 _T = TypeVar("_T")
-_HASH: Final = re.compile(r"[0-9a-f]{64}")
+# The query parameters' texts, matched whole, as the OpenAPI document's patterns state them.
+_HASH: Final = re.compile(HEAD_PATTERN)
+_DATETIME: Final = re.compile(DATETIME_PATTERN)
+_PERIOD: Final = re.compile(PERIOD_PATTERN)
+#: an ``until`` whose instant is before year 1 or after 9999 in UTC: before (after) every entry
+_FIRST: Final = "0001-01-01T00:00:00+00:00"
+_LAST: Final = "9999-12-31T23:59:59.999999+00:00"
 _FORMATS: Final = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -68,6 +76,37 @@ def entry_json(e: RegisterEntry) -> dict[str, Any]:
 
 def _bad_query(detail: str) -> HttpProblem:
     return HttpProblem(400, "request.bad_query", "Bad query", detail)
+
+
+def _param(request: Request, name: str) -> str | None:
+    """The query parameter ``name``, or None; 400 when it is given more than once (which
+    value would count is a guess a client should not have to make)."""
+    found = request.query_params.getlist(name)
+    if len(found) > 1:
+        raise _bad_query(f"give {name} once, not {len(found)} times")
+    return found[0] if found else None
+
+
+def _until(text: str | None) -> str | None:
+    """``until`` as the register reads it; 400 unless an RFC 3339 date-time with an offset."""
+    if text is None:
+        return None
+    moment = None
+    if _DATETIME.fullmatch(text):
+        try:
+            moment = _dt.datetime.fromisoformat(text)
+        except ValueError:  # a day the month does not have
+            moment = None
+    if moment is None:
+        raise _bad_query(
+            f"until is an RFC 3339 date-time with its offset, such as "
+            f"2026-06-30T23:59:59+08:00, not {text!r}"
+        )
+    try:
+        moment.astimezone(_dt.UTC)
+    except OverflowError:  # within a day of year 1 or 9999: no entry is near
+        return _FIRST if moment.year == 1 else _LAST
+    return text
 
 
 async def _on_register(service: Service, work: Callable[[RegisterStore], _T]) -> _T:
@@ -174,10 +213,11 @@ async def correct(request: Request) -> Response:
 @endpoint("/v1/register/history")
 async def history(request: Request) -> Response:
     guard(request, "read")
-    q = request.query_params
-    person, unit, until = q.get("person"), q.get("unit"), q.get("until")
+    person, unit = _param(request, "person"), _param(request, "unit")
     if (person is None) == (unit is None):
         raise _bad_query("give one of person=NAME or unit=NAME")
+    asked = _param(request, "until")
+    until = _until(asked)
     if until is not None:
         try:
             utc_key(until, "until")
@@ -193,18 +233,18 @@ async def history(request: Request) -> Response:
     entries = await _on_register(service_of(request), work)
     who = {"person": person} if person is not None else {"unit": unit}
     return json_response(
-        {**who, "until": until, "count": len(entries), "entries": [entry_json(e) for e in entries]}
+        {**who, "until": asked, "count": len(entries), "entries": [entry_json(e) for e in entries]}
     )
 
 
 @endpoint("/v1/register/verify")
 async def verify(request: Request) -> Response:
     guard(request, "audit")
-    expect = request.query_params.get("expect_head")
+    expect = _param(request, "expect_head")
     if expect is not None:
-        expect = expect.strip().lower()
         if not _HASH.fullmatch(expect):
             raise _bad_query("expect_head is a head hash: 64 hex digits (GET /v1/register/head)")
+        expect = expect.lower()
     report = await _on_register(service_of(request), lambda st: st.verify(expect_head=expect))
     return json_response(
         {
@@ -252,10 +292,17 @@ def _snapshot(store: RegisterStore) -> tuple[list[dict[str, Any]], dict[str, Any
 
 
 def _assess_query(request: Request) -> tuple[str, str, str]:
-    q = request.query_params
-    period, fmt, lang = q.get("period"), q.get("format", "json"), q.get("lang", "zh")
-    if not period:
+    period, fmt, lang = (
+        _param(request, "period"),
+        _param(request, "format"),
+        _param(request, "lang"),
+    )
+    fmt = "json" if fmt is None else fmt
+    lang = "zh" if lang is None else lang
+    if period is None:
         raise _bad_query("give the period: period=2026, 2026-Q1, 2026-03 or 2026-W05")
+    if not _PERIOD.fullmatch(period):
+        raise _bad_query(f"a period is 2026, 2026-Q1, 2026-03 or 2026-W05; got {period!r}")
     if fmt not in _FORMATS:
         raise _bad_query(f"format is one of {', '.join(_FORMATS)}, not {fmt!r}")
     if lang not in LANGS:

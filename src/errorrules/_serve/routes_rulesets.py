@@ -41,7 +41,7 @@ _DECIDE: Final = {
     "incident": "object",
     "engine": "engine",
     "history": "list",
-    "decided_at": "text",
+    "decided_at": "datetime",
     "case_closed": "bool",
     "apply_options": "list",
 }
