@@ -29,13 +29,17 @@ listed, with the flaw it answers and the test that checks it, in
    children or 256 rules on one node are errors, 64 nodes pending at once are error 303,
    16 ``$and``/``$or`` in a rule are error 113, 252 properties per message are the most).
    The bounds are checked on a model of the Rete network that mirrors how durable shares
-   nodes. ``planning`` runs these steps: ``plan()`` needs no durable.
-5. ``engine``: one incident is one fact in one fresh session per shard, with a session id
-   from our own counter; the session is deleted in ``finally``. Every shard fires one
-   warm-up rule at construction so that the session slot durable reuses has its action
-   context initialised (deleting a session that never ran an action frees garbage).
-6. ``engine``: hits are collected by one closure per rule (durable does not tell an action
-   which rule fired), deduplicated (``$or`` fires once per true branch) and sorted.
+   nodes. ``planning`` runs these steps: ``plan()`` needs no durable. It packs the rules by
+   *anchor* (a conjunct ``field == value`` that must hold), and its ``Gate`` names, from an
+   incident's values, the shards that can hold a rule that fires.
+5. ``engine``: each shard keeps one session, made at construction by a warm-up fact that
+   fires a no-op rule (so that the session's action context is initialised: deleting a
+   session that never ran an action frees garbage). An incident is one fact (id ``x``)
+   asserted into the session of each shard the gate names, and retracted after; after any
+   failure the session is deleted and a fresh one warmed up.
+6. ``engine``: the actions an assert starts are taken from the C core one by one and
+   resolved by name to one closure per rule (durable does not tell an action which rule
+   fired); hits are deduplicated (``$or`` fires once per true branch) and sorted.
 7. ``host``: one module-level lock serialises every call into the C core, which is not
    thread safe; one process-wide Host starts no timer threads.
 

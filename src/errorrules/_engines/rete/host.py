@@ -63,8 +63,17 @@ def _host(engine: Any) -> Any:
     return _HOST
 
 
-def _release(host: Any, delete: Callable[[int], Any], names: list[str], actions: list[str]) -> None:
-    """Delete the rulesets from durable (their C memory is never freed otherwise).
+def _release(
+    host: Any,
+    delete: Callable[[int], Any],
+    names: list[str],
+    actions: list[str],
+    sessions: tuple[Callable[[int, str], Any], list[int], list[str]] | None = None,
+) -> None:
+    """Delete the rulesets from durable (their C memory is never freed otherwise), and first
+    each shard's kept session (``sessions``: delete_state, the handles, the session ids) —
+    durable's deleteRuleset frees its session table but not the sessions in it (measured:
+    ~12 KiB per rule of a shard leaked per engine closed).
 
     Runs from ``close()`` or, through ``weakref.finalize``, when the engine is collected or
     the interpreter exits; it never waits long for the lock (a daemon thread may hold it).
@@ -72,6 +81,13 @@ def _release(host: Any, delete: Callable[[int], Any], names: list[str], actions:
     if not _LOCK.acquire(timeout=5):
         return
     try:
+        if sessions is not None:
+            delete_state, handles, sids = sessions
+            for handle, sid in zip(handles, sids, strict=False):
+                if sid:
+                    with contextlib.suppress(Exception):  # a session already gone
+                        delete_state(handle, sid)
+            sids.clear()
         for name in names:
             ruleset = host._ruleset_directory.pop(name, None)
             if ruleset is None:
