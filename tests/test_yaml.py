@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 import errorrules
 from errorrules._base.errors import Problem
+from errorrules._load import yaml as ryaml
 from errorrules._load.yaml import Node, load_file, load_text
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -366,3 +368,151 @@ def test_any_text_gives_nodes_or_problems_never_an_exception(text: str) -> None:
         assert p.code.startswith("yaml.")
         assert p.location.line >= 1
         assert p.location.col >= 1
+
+
+# --------------------------------------------------------------------------- the C parser
+#
+# Where PyYAML has libyaml, events come from its C parser; what the two read differently is
+# read by PyYAML alone, so that every node and problem is the pure-Python loader's.
+
+REPO = Path(__file__).resolve().parent.parent
+needs_libyaml = pytest.mark.skipif(
+    ryaml._CParser is None, reason="PyYAML was built without libyaml here"
+)
+
+
+def _snapshot(result: tuple[Node | None, list[Problem]]) -> Any:
+    """Everything a later stage can read of a loaded document: values, marks, problems."""
+
+    def walk(n: Node | None) -> Any:
+        if n is None:
+            return None
+        if n.kind == "map":
+            inner: Any = {k: walk(v) for k, v in n.value.items()}
+        elif n.kind == "seq":
+            inner = [walk(v) for v in n.value]
+        else:
+            inner = (type(n.value).__name__, repr(n.value))
+        keys = {k: str(loc) for k, loc in n.keys.items()}
+        return (n.kind, inner, str(n.loc), n.raw, n.tag, keys, n.style, n.flow)
+
+    node, problems = result
+    return walk(node), [(p.code, p.message, str(p.location)) for p in problems]
+
+
+def _pure(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    with monkeypatch.context() as m:
+        m.setattr(ryaml, "_CParser", None)
+        return _snapshot(load_text(text, "f.yaml"))
+
+
+@needs_libyaml
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        str(p.relative_to(REPO))
+        for folder in ("rulesets", "examples", "tests/fixtures")
+        for p in (REPO / folder).rglob("*.y*ml")
+    ),
+)
+def test_every_yaml_file_of_the_repository_reads_the_same_on_both_parsers(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (REPO / path).read_text(encoding="utf-8")
+    assert _snapshot(load_text(text, "f.yaml")) == _pure(text, monkeypatch)
+
+
+@needs_libyaml
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\t\t",  # libyaml takes tabs where PyYAML refuses them
+        "1.50\t1.50>",
+        "?",  # an explicit key: the empty value's mark differs
+        "{?x: 1}",
+        "e:\n|#",  # a block scalar's header run into a comment
+        "\n\n\ufeff",  # a byte-order mark past the start
+        "a: 1\u2028b: 2\n",
+        "%YAML 1.1\n---\n ",
+        "---\n  ",  # an empty root
+        "a: 1\n---\nb: 2\n",  # two documents
+        "[!!python/object e:\n\n\n]\n",  # an empty value in a flow collection
+        "ruleset: {id: x, title: {zh: 最小, en: Minimal}}\nroles: [a, b]\n",
+        "a: &x 1\nb: *x\nc: &x 2\n",
+        "a: " + "[" * 70 + "]" * 70 + "\n",
+        "a: [1, 2\nb: 3\n",
+    ],
+)
+def test_what_the_parsers_read_differently_is_read_by_pyyaml(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _snapshot(load_text(text, "f.yaml")) == _pure(text, monkeypatch)
+
+
+def test_a_ruleset_loads_the_same_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = errorrules.load(MINI)
+    monkeypatch.setattr(ryaml, "_CParser", None)
+    slow = errorrules.load(MINI)
+    assert fast.model == slow.model
+
+
+@needs_libyaml
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                "a:",
+                " ",
+                "\n",
+                "  ",
+                "- ",
+                "&x ",
+                "*x",
+                "<<: ",
+                "!t ",
+                "{",
+                "}",
+                "[",
+                "]",
+                ",",
+                "'",
+                '"',
+                "?",
+                "---\n",
+                "...\n",
+                "#",
+                "|",
+                ">",
+                "1.50",
+                "2026-01-01",
+                "yes",
+                "~",
+                "\t",
+                "%YAML 1.1\n",
+                "b: 1\n",
+                "c: [1, 2]\n",
+                "  d: x\n",
+                "e:\n",
+                "- f\n",
+                ": ",
+                "\r\n",
+                "中文",
+                "\ufeff",
+                "\u2029",
+                "k: |\n  t\n",
+                "x y",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_any_text_reads_the_same_with_and_without_libyaml(text: str) -> None:
+    fast = _snapshot(load_text(text, "f.yaml"))
+    saved = ryaml._CParser
+    ryaml._CParser = None  # hypothesis runs this many times: no fixture per example
+    try:
+        slow = _snapshot(load_text(text, "f.yaml"))
+    finally:
+        ryaml._CParser = saved
+    assert fast == slow

@@ -1,11 +1,18 @@
 """Safe YAML → located nodes. The only module that touches YAML.
 
-We *compose* (never construct) with PyYAML's SafeLoader, so no tag can run code, and keep
-every node's mark so later stages can say ``file:line:col``. Aliases, merge keys, custom
-tags and duplicate keys are refused: a ruleset is data a clerk edits, and those features
-only hide what a file says. Incident files are read the same way (:func:`plain_incident`
+We read the parser's *events* and build our own located :class:`Node` s from them (never a
+PyYAML node, never a constructed object but the safe scalars), so no tag can run code, and
+every node keeps its mark so later stages can say ``file:line:col``. Aliases, merge keys,
+custom tags and duplicate keys are refused: a ruleset is data a clerk edits, and those
+features only hide what a file says. Incident files are read the same way (:func:`plain_incident`
 turns a composed record into the data a host would send), so an alias bomb is one problem per
 alias, never an expansion, and nesting stops at ``MAX_DEPTH`` while composing.
+
+The events come from libyaml (PyYAML's ``CParser``, several times faster) where PyYAML was
+built with it, else from PyYAML's pure-Python parser; both give the same events and marks for
+a document that parses. Whenever the C parser fails (a syntax error, text it cannot encode),
+the document is read again with the pure-Python parser, so every problem's words and location
+are PyYAML's, whichever parser is installed.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -35,34 +43,34 @@ class _TooDeep(yaml.MarkedYAMLError):
     """Composition stopped: a node nests deeper than ``MAX_DEPTH``."""
 
 
-class _AliasNode(yaml.ScalarNode):
-    """Stands where an alias (``*name``) was written, so it is refused *there*, not copied."""
+#: libyaml's parser, where PyYAML was built with it (``yaml.__with_libyaml__``)
+_CParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer never follows an alias and stops at ``MAX_DEPTH``.
+#: What libyaml and PyYAML read differently (found by comparing their events on generated
+#: text): tabs, ``?`` (explicit keys; in flow context any ``?``), a byte-order mark past the
+#: start, the line breaks beyond ``\r`` and ``\n``, a block scalar's header run into a
+#: comment (``|#``), directives. A text holding any of them is read by PyYAML alone; so is a
+#: stream of more than one document, or one with an empty value where the two put it in
+#: different places (the document's root, or inside ``[...]``/``{...}``), found while composing.
+_C_UNSAFE = re.compile(r"[\t?\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#|^%", re.M)
 
-    PyYAML's composer hands back the anchored node itself for an alias and recurses once per
-    level: the first loses where the alias was written (and lets a consumer expand a bomb),
-    the second meets Python's recursion limit near 1,000 levels, after seconds of work.
-    """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+class _NotForC(Exception):
+    """The C parser's events would not be PyYAML's here: read the text with PyYAML."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.get_event()  # type: ignore[no-untyped-call]
-            return _AliasNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH + 1:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _TooDeep(None, None, f"nesting deeper than {MAX_DEPTH} levels", mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+
+def _c_events(text: str) -> Iterator[Any]:
+    parser = _CParser(text)
+    try:
+        while parser.check_event():
+            yield parser.get_event()
+    finally:
+        parser.dispose()
+
+
+def _py_events(text: str) -> Iterator[Any]:
+    return yaml.parse(text, Loader=yaml.SafeLoader)
 
 
 @attrs.frozen(eq=False)
@@ -134,75 +142,200 @@ def _loc(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-class _Converter:
-    def __init__(self, file: str) -> None:
+class _Composer:
+    """Located Nodes straight from a parser's events, as PyYAML's composer would see them.
+
+    What PyYAML's composer refuses (a duplicate anchor), it refuses in the same words; an
+    alias is a problem where it was written, never the anchored node again; composing stops
+    at ``MAX_DEPTH`` with one problem for the file. Subtrees that are dropped (the value of a
+    bad key, every document after the first) are still read, for their syntax and nesting,
+    but give no problems of their own.
+    """
+
+    def __init__(self, file: str, events: Iterator[Any], *, c: bool = False) -> None:
         self.file = file
+        self.c = c
+        self.next = events.__next__
         self.problems: list[Problem] = []
+        self.anchors: dict[str, Any] = {}  # anchor -> mark of its node, per document
+        self.depth = 0
+        self.flow = 0  # how many flow collections ([...], {...}) enclose the node being read
         self._ctor = yaml.SafeLoader("")
 
     def problem(self, code: str, msg: str, loc: Location, **kw: Any) -> None:
         self.problems.append(Problem(code, msg, loc, **kw))
 
-    def convert(self, node: yaml.Node, depth: int = 0) -> Node:
-        loc = _loc(self.file, node.start_mark)
-        if isinstance(node, _AliasNode):
-            self.problem("yaml.alias", "aliases (*name) are not allowed: write the value out", loc)
+    def stream(self) -> tuple[Node | None, list[Problem]]:
+        """The one document of the stream; a second one is refused where its root begins."""
+        self.next()  # StreamStartEvent
+        event = self.next()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None, []
+        root = self.document(keep=True)
+        later: list[Location] = []
+        while not isinstance(self.next(), yaml.StreamEndEvent):  # a DocumentStartEvent
+            if self.c:
+                raise _NotForC
+            self.document(keep=False, roots=later)
+        if later:
+            return None, [Problem("yaml.documents", "one YAML document per file", later[0])]
+        return root, self.problems
+
+    def document(self, *, keep: bool, roots: list[Location] | None = None) -> Node:
+        event = self.next()
+        if roots is not None:
+            roots.append(_loc(self.file, event.start_mark))
+        node = self.node(event, keep)
+        if self.c and node.kind == "scalar" and node.raw == "" and node.style is None:
+            raise _NotForC  # an empty root: where libyaml puts it is not where PyYAML does
+        self.next()  # DocumentEndEvent
+        self.anchors = {}
+        return node
+
+    def node(self, event: Any, keep: bool) -> Node:
+        loc = _loc(self.file, event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            if keep:
+                self.problem(
+                    "yaml.alias", "aliases (*name) are not allowed: write the value out", loc
+                )
             return Node("scalar", None, loc, "", "")
-        if depth > MAX_DEPTH:
-            self.problem("yaml.too_deep", f"nesting deeper than {MAX_DEPTH} levels", loc)
-            return Node("scalar", None, loc)
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != f"{_STD}map":
-                self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
-            out: dict[str, Node] = {}
-            keys: dict[str, Location] = {}
-            for knode, vnode in node.value:
-                kloc = _loc(self.file, knode.start_mark)
-                if isinstance(knode, _AliasNode):
-                    self.problem("yaml.alias", "aliases (*name) are not allowed as keys", kloc)
-                    continue
-                if not isinstance(knode, yaml.ScalarNode):
-                    self.problem("yaml.key", "mapping keys must be plain text", kloc)
-                    continue
-                if knode.tag == f"{_STD}merge":
-                    self.problem("yaml.merge", "merge keys (<<) are not allowed", kloc)
-                    continue
-                key = str(knode.value)
-                if key in out:
-                    self.problem(
-                        "yaml.duplicate_key",
-                        f"key {key!r} appears twice in this mapping (first at line "
-                        f"{keys[key].line})",
-                        kloc,
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:
+                raise _TooDeep(
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
+                )
+            anchor = event.anchor
+            if anchor is not None:
+                if anchor in self.anchors:
+                    raise yaml.composer.ComposerError(
+                        f"found duplicate anchor {anchor!r}; first occurrence",
+                        self.anchors[anchor],
+                        "second occurrence",
+                        event.start_mark,
                     )
-                    continue
+                self.anchors[anchor] = event.start_mark
+            if isinstance(event, yaml.ScalarEvent):
+                return self.scalar(event, loc, keep)
+            if isinstance(event, yaml.SequenceStartEvent):
+                return self.sequence(event, loc, keep)
+            return self.mapping(event, loc, keep)
+        finally:
+            self.depth -= 1
+
+    def _tag(self, event: Any, default: str, keep: bool, loc: Location) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return default
+        if keep and tag != default:
+            self.problem("yaml.tag", f"tag {tag!r} is not allowed", loc)
+        return str(tag)
+
+    def mapping(self, event: Any, loc: Location, keep: bool) -> Node:
+        tag = self._tag(event, _MAP, keep, loc)
+        flow = bool(event.flow_style)
+        self.flow += flow
+        out: dict[str, Node] = {}
+        keys: dict[str, Location] = {}
+        while not isinstance(event := self.next(), yaml.MappingEndEvent):
+            why = self._bad_key(event, keys) if keep else None
+            if keep and why is None:
+                kloc = _loc(self.file, event.start_mark)
+                self._key(event)
+                key = str(event.value)
                 keys[key] = kloc
-                out[key] = self.convert(vnode, depth + 1)
-            return Node("map", out, loc, tag=node.tag, keys=keys, flow=bool(node.flow_style))
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != f"{_STD}seq":
-                self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
-            return Node("seq", [self.convert(v, depth + 1) for v in node.value], loc, tag=node.tag)
-        assert isinstance(node, yaml.ScalarNode)
-        if node.tag not in _SCALAR_TAGS:
-            self.problem("yaml.tag", f"tag {node.tag!r} is not allowed", loc)
-            return Node("scalar", node.value, loc, node.value, f"{_STD}str")
-        if node.tag == f"{_STD}timestamp":
+                out[key] = self.node(self.next(), keep)
+                continue
+            if why is not None:
+                self.problem(why[0], why[1], _loc(self.file, event.start_mark))
+            self.node(event, keep=False)  # read for its syntax, nesting and anchors only
+            self.node(self.next(), keep=False)
+        self.flow -= flow
+        return Node("map", out, loc, tag=tag, keys=keys, flow=flow)
+
+    def _key(self, event: Any) -> None:
+        """A good (plain scalar) key: what ``node`` checks, without building it."""
+        if self.depth + 1 > MAX_DEPTH + 1:
+            raise _TooDeep(None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        anchor = event.anchor
+        if anchor is not None:
+            if anchor in self.anchors:
+                raise yaml.composer.ComposerError(
+                    f"found duplicate anchor {anchor!r}; first occurrence",
+                    self.anchors[anchor],
+                    "second occurrence",
+                    event.start_mark,
+                )
+            self.anchors[anchor] = event.start_mark
+
+    def _bad_key(self, event: Any, keys: dict[str, Location]) -> tuple[str, str] | None:
+        """Why a key is refused (its code and message), or None for a good one."""
+        if isinstance(event, yaml.AliasEvent):
+            return "yaml.alias", "aliases (*name) are not allowed as keys"
+        if not isinstance(event, yaml.ScalarEvent):
+            return "yaml.key", "mapping keys must be plain text"
+        if _scalar_tag(event) == f"{_STD}merge":
+            return "yaml.merge", "merge keys (<<) are not allowed"
+        key = str(event.value)
+        if key in keys:
+            return (
+                "yaml.duplicate_key",
+                f"key {key!r} appears twice in this mapping (first at line {keys[key].line})",
+            )
+        return None
+
+    def sequence(self, event: Any, loc: Location, keep: bool) -> Node:
+        tag = self._tag(event, _SEQ, keep, loc)
+        flow = bool(event.flow_style)
+        self.flow += flow
+        items = []
+        while not isinstance(event := self.next(), yaml.SequenceEndEvent):
+            items.append(self.node(event, keep))
+        self.flow -= flow
+        return Node("seq", items, loc, tag=tag)
+
+    def scalar(self, event: Any, loc: Location, keep: bool) -> Node:
+        tag = _scalar_tag(event)
+        raw = event.value
+        style = event.style or None  # libyaml says '' for plain, PyYAML None
+        if self.c and self.flow and not raw and style is None:
+            raise _NotForC  # an empty value in [...] or {...}: the two place it differently
+        if tag not in _SCALAR_TAGS:
+            if keep:
+                self.problem("yaml.tag", f"tag {tag!r} is not allowed", loc)
+            return Node("scalar", raw, loc, raw, f"{_STD}str")
+        if tag == _TIMESTAMP:
             # Dates stay text, as YAML 1.2 editors see them; the schema checks their form
             # and the builder parses them where a date belongs.
-            return Node("scalar", node.value, loc, node.value, f"{_STD}str", style=node.style)
+            return Node("scalar", raw, loc, raw, f"{_STD}str", style=style)
+        if tag == _STR:
+            return Node("scalar", raw, loc, raw, tag, style=style)
         try:
+            node = yaml.ScalarNode(tag, raw, event.start_mark, event.end_mark, style)
             value = self._ctor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            self.problem("yaml.scalar", f"cannot read value {node.value!r}: {exc}", loc)
-            value = node.value
-        return Node("scalar", value, loc, node.value, node.tag, style=node.style)
+            if keep:
+                self.problem("yaml.scalar", f"cannot read value {raw!r}: {exc}", loc)
+            value = raw
+        return Node("scalar", value, loc, raw, tag, style=style)
 
 
-def load_text(text: str, file: str) -> tuple[Node | None, list[Problem]]:
-    """Compose one YAML document into located nodes; problems instead of exceptions."""
+_STR = f"{_STD}str"
+_MAP = f"{_STD}map"
+_SEQ = f"{_STD}seq"
+
+
+def _scalar_tag(event: Any) -> str:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+    return str(tag)
+
+
+def _compose(text: str, file: str, events: Iterator[Any]) -> tuple[Node | None, list[Problem]]:
     try:
-        docs = list(yaml.compose_all(text, Loader=_Loader))
+        return _Composer(file, events).stream()
     except _TooDeep as exc:
         return None, [Problem("yaml.too_deep", str(exc.problem), _loc(file, exc.problem_mark))]
     except yaml.MarkedYAMLError as exc:
@@ -214,14 +347,16 @@ def load_text(text: str, file: str) -> tuple[Node | None, list[Problem]]:
         return None, [Problem("yaml.syntax", str(exc).splitlines()[0], Location(file, 1, 1))]
     except (RecursionError, ValueError) as exc:
         return None, [Problem("yaml.syntax", f"cannot parse: {exc}", Location(file, 1, 1))]
-    if len(docs) > 1:
-        loc = _loc(file, docs[1].start_mark)
-        return None, [Problem("yaml.documents", "one YAML document per file", loc)]
-    if not docs or docs[0] is None:
-        return None, []
-    conv = _Converter(file)
-    root = conv.convert(docs[0])
-    return root, conv.problems
+
+
+def load_text(text: str, file: str) -> tuple[Node | None, list[Problem]]:
+    """Compose one YAML document into located nodes; problems instead of exceptions."""
+    if _CParser is not None and not _C_UNSAFE.search(text):
+        try:
+            return _Composer(file, _c_events(text), c=True).stream()
+        except Exception:  # every failure is read again below, in PyYAML's own words
+            pass
+    return _compose(text, file, _py_events(text))
 
 
 def plain_incident(node: Node) -> Any:
