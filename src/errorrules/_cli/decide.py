@@ -3,11 +3,16 @@ and 合并处理 — ``decide-together`` (one combined decision JSON), ``explain
 
 ``decide`` and ``explain`` decide each record on its own: a bad one is reported on stderr and
 the rest are still decided (exit 1 when any was rejected; ``--fail-fast`` stops at the first).
+``--workers N`` decides them in N processes (``Ruleset.decide_many``): the output, its order
+and the lines on stderr are those of one process; with ``--fail-fast`` nothing after the first
+bad record is printed (records already handed to a worker may have been decided, and are
+dropped with the workers).
 ``--decided-at``, ``--case-closed``, ``--apply-option`` and ``--history REGISTER`` are
 ``Ruleset.decide``'s keywords, checked before anything is decided, so a mistake in one is one
 line and exit 2, not the same rejection repeated for every record. Every record is decided
 against the same history — the register's — as ``Ruleset.decide(history=…)`` is; deciding
-records one after another, each seeing the ones before, is ``errorrules register``'s job.
+records one after another, each seeing the ones before, is ``errorrules register``'s job, and
+that is why it has no ``--workers``: each of its decisions needs the ones before it.
 
 The ``-together`` commands judge every record of the file together (``Ruleset.decide_together``):
 a bad record is reported like ``decide``'s, and then nothing is decided, since a combination
@@ -17,9 +22,12 @@ without one of its errors would be a different decision.
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import datetime as _dt
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from .._api import ENGINES, Ruleset
@@ -27,7 +35,8 @@ from .._base.errors import IncidentError
 from .._base.suggest import did_you_mean
 from .._decide.decision import Decision
 from .._decide.history import History, HistoryRecord
-from .inputs import Batch, fail, load_ruleset, read_records
+from . import inputs
+from .inputs import Batch, Record, fail, load_ruleset, read_records
 from .register import open_read_only
 
 Render = Callable[[Decision], str]
@@ -78,6 +87,14 @@ def _arguments(s: argparse.ArgumentParser, *, together: bool, explain: bool) -> 
             action="append",
             default=[],
             help="apply this discretionary factor where it holds (repeatable)",
+        )
+        s.add_argument(
+            "--workers",
+            metavar="N",
+            type=int,
+            default=1,
+            help="decide in N processes (each loads the ruleset once); the output is the same "
+            "as with 1, in the same order",
         )
 
 
@@ -147,24 +164,72 @@ def _keywords(args: argparse.Namespace, rules: Ruleset) -> dict[str, Any]:
     }
 
 
-def _decide_each(args: argparse.Namespace, render: Render) -> int:
+def _decide_each(args: argparse.Namespace, render: str) -> int:
+    if args.workers < 1:
+        fail(f"--workers takes a whole number of at least 1, got {args.workers}")
     rules = load_ruleset(args.path, args.engine)
     keywords = _keywords(args, rules)
     batch = Batch(fail_fast=args.fail_fast)
-    for rec in read_records(args.incidents):
-        exc = rec.error
-        if exc is None:
-            try:
-                decision = rules.decide(rec.data, engine=args.engine, **keywords)
-            except IncidentError as err:
-                exc = err
-            else:
-                print(render(decision))
-                batch.done += 1
+    # The records in file order: those that could not be read are reported in their place
+    # between the decisions of the others, which decide_many yields in the order given.
+    waiting: collections.deque[Record] = collections.deque()
+    with contextlib.ExitStack() as stack:
+        records, parse = _read(args.incidents, args.workers, stack)
+
+        def readable() -> Iterator[Any]:
+            for rec in records:
+                waiting.append(rec)
+                if rec.error is None:
+                    yield rec.data
+
+        results = rules.decide_many(
+            readable(),
+            workers=args.workers,
+            engine=args.engine,
+            render=render,
+            lang=getattr(args, "lang", "zh"),
+            parse=parse,
+            chunk=256,  # each chunk costs the parent a fixed part: fewer, bigger ones
+            **keywords,
+        )
+        stack.callback(results.close)  # with workers: ends them now, if the loop stops early
+        for result in results:
+            while waiting[0].error is not None:
+                if batch.reject(waiting.popleft()):
+                    return batch.close()
+            rec = waiting.popleft()
+            if isinstance(result, IncidentError):
+                if batch.reject(rec, result):
+                    return batch.close()
                 continue
-        if batch.reject(rec, exc):
-            break
+            print(result)
+            batch.done += 1
+        for rec in waiting:  # unreadable records after the last one decided
+            if batch.reject(rec):
+                break
     return batch.close()
+
+
+def _read(
+    path: str, workers: int, stack: contextlib.ExitStack
+) -> tuple[Iterator[Record], Callable[[Any], Any] | None]:
+    """The records of ``path``, and how each is parsed: here (``read_records``), or, for JSON
+    Lines with ``--workers``, in the worker (:func:`parse_line`), so that reading the file is
+    all the parent does and the parsing runs in parallel too."""
+    suffix = "" if path == "-" else Path(path).suffix.lower()
+    if workers > 1 and suffix not in (".yaml", ".yml", ".json"):
+        fh = stack.enter_context(inputs.open_input(path))
+        if suffix in (".jsonl", ".ndjson") or not inputs.is_json_list(fh):
+            return inputs.raw_lines(fh, "<stdin>" if path == "-" else path), parse_line
+    return read_records(path), None
+
+
+def parse_line(item: tuple[str, int, str]) -> Any:
+    """One JSON Lines record as ``read_records`` reads it (raises its IncidentError)."""
+    rec = inputs.parse_json_line(*item)
+    if rec.error is not None:
+        raise rec.error
+    return rec.data
 
 
 def _decide_together(args: argparse.Namespace, render: Render) -> int:
@@ -200,11 +265,11 @@ def _decide_together(args: argparse.Namespace, render: Render) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    return _decide_each(args, lambda d: d.to_json())
+    return _decide_each(args, "json")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    return _decide_each(args, lambda d: d.explain(args.lang))
+    return _decide_each(args, "explain")
 
 
 def cmd_decide_together(args: argparse.Namespace) -> int:

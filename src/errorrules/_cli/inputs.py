@@ -126,10 +126,10 @@ def read_records(path: str) -> Iterator[Record]:
     """
     suffix = "" if path == "-" else Path(path).suffix.lower()
     name = "<stdin>" if path == "-" else path
-    with _open(path) as fh:
+    with open_input(path) as fh:
         if suffix in (".yaml", ".yml"):
             yield from _yaml_records(_document(fh, name, MAX_YAML_BYTES), name)
-        elif suffix == ".json" or (suffix not in (".jsonl", ".ndjson") and _bracket_first(fh)):
+        elif suffix == ".json" or (suffix not in (".jsonl", ".ndjson") and is_json_list(fh)):
             yield from _json_records(_document(fh, name, MAX_DOCUMENT_BYTES), name)
         else:
             yield from _line_records(fh, name)
@@ -144,7 +144,7 @@ def read_incidents(path: str) -> Iterator[tuple[str, Any]]:
         yield rec.where, rec.data
 
 
-def _open(path: str) -> contextlib.AbstractContextManager[IO[bytes]]:
+def open_input(path: str) -> contextlib.AbstractContextManager[IO[bytes]]:
     if path == "-":
         return contextlib.nullcontext(sys.stdin.buffer)
     if not Path(path).is_file():
@@ -155,7 +155,7 @@ def _open(path: str) -> contextlib.AbstractContextManager[IO[bytes]]:
         fail(f"{path}: cannot read: {exc.strerror or exc}")
 
 
-def _bracket_first(fh: IO[bytes]) -> bool:
+def is_json_list(fh: IO[bytes]) -> bool:
     """Whether the input starts with ``[`` (a JSON list), without consuming it."""
     peek = getattr(fh, "peek", None)
     if peek is not None:
@@ -183,6 +183,15 @@ def _document(fh: IO[bytes], name: str, limit: int) -> str:
 
 
 def _line_records(fh: IO[bytes], name: str) -> Iterator[Record]:
+    for rec in raw_lines(fh, name):
+        yield rec if rec.error is not None else parse_json_line(*rec.data)
+
+
+def raw_lines(fh: IO[bytes], name: str) -> Iterator[Record]:
+    """Each line of a JSON Lines input as read, not yet parsed: ``data`` is ``(file, line
+    number, text)`` for :func:`parse_json_line` (which ``decide --workers`` runs in its
+    workers). What is refused before parsing — a line too long, not UTF-8 — is refused here;
+    a first line's byte-order mark is dropped."""
     n = 0
     while raw := fh.readline(MAX_RECORD_BYTES + 1):
         n += 1
@@ -198,7 +207,7 @@ def _line_records(fh: IO[bytes], name: str) -> Iterator[Record]:
             yield _bad(name, n, "incident.encoding", f"not UTF-8 text (byte {exc.start + 1})")
             continue
         if line.strip():
-            yield _json_line(line, name, n)
+            yield Record(name, n, (name, n, line))
 
 
 def _json_int(text: str) -> int | Decimal:
@@ -229,7 +238,8 @@ def _too_deep(value: Any, depth: int = 1) -> bool:
     return False
 
 
-def _json_line(line: str, name: str, n: int) -> Record:
+def parse_json_line(name: str, n: int, line: str) -> Record:
+    """One JSON Lines record as ``read_records`` reads it: its data, or its problems."""
     deep = f"nesting deeper than {MAX_DEPTH} levels"
     try:
         data = _DECODER.decode(line)

@@ -14,6 +14,7 @@ import codecs
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .._api import ENGINES
 from .._base.errors import EngineUnavailable, ErrorrulesError, RulesetError
@@ -39,6 +40,27 @@ EXIT_CODES = """exit codes:
   141  the reader of standard output went away (as for any tool killed by SIGPIPE)"""
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
+
+
+def _add_register_parser(sub: Any) -> None:
+    """``register``: decide in order and append."""
+    s = sub.add_parser(
+        "register",
+        help="decide incidents in order and append them to a register (in one process: "
+        "each decision sees the ones before)",
+    )
+    s.add_argument("ledger", help="an SQLite file (created if missing) or a postgresql:// URL")
+    s.add_argument("path", help="ruleset folder")
+    s.add_argument("incidents")
+    s.add_argument("--engine", choices=ENGINES, default="python")
+    s.add_argument(
+        "--principal",
+        metavar="NAME",
+        help="who is appending: recorded, and hashed, in every entry (the service records "
+        "the token's name)",
+    )
+    _fail_fast(s)
+    s.set_defaults(func=cmd_register)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,19 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-v", "--verbose", action="store_true")
     s.set_defaults(func=cmd_test)
 
-    s = sub.add_parser("register", help="decide incidents in order and append them to a register")
-    s.add_argument("ledger", help="an SQLite file (created if missing) or a postgresql:// URL")
-    s.add_argument("path", help="ruleset folder")
-    s.add_argument("incidents")
-    s.add_argument("--engine", choices=ENGINES, default="python")
-    s.add_argument(
-        "--principal",
-        metavar="NAME",
-        help="who is appending: recorded, and hashed, in every entry (the service records "
-        "the token's name)",
-    )
-    _fail_fast(s)
-    s.set_defaults(func=cmd_register)
+    _add_register_parser(sub)
 
     s = sub.add_parser("history", help="a person's or a unit's current register entries")
     s.add_argument("ledger")
