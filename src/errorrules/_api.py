@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -21,9 +22,10 @@ from ._base.location import Location
 from ._base.suggest import did_you_mean
 from ._compile.compiler import CompiledRuleset, compile_ruleset
 from ._decide.combine import combine
-from ._decide.decision import Decision
+from ._decide.decision import Decision, Finish
 from ._decide.history import History, HistoryRecord, keeps_points, kept_values
 from ._decide.limitation import check_act_times
+from ._decide.many import decide_apart, decide_here
 from ._decide.pipeline import Plan, decide
 from ._decide.versions import before_first, decide_across, version_at
 from ._engines import Engine
@@ -180,9 +182,10 @@ class Ruleset:
         policy (从旧兼从轻 by default). ``apply_options`` applies discretionary factors.
         """
         name = engine or self.default_engine
-        apply_options = self._options(apply_options)
-        when = _aware(decided_at, "decided_at")  # checked even when one version decides
-        hist = as_history(history)
+        # The common call gives none of these: nothing to look up (a call each costs more)
+        apply_options = self._options(apply_options) if apply_options else ()
+        when = _aware(decided_at, "decided_at") if decided_at is not None else None
+        hist = as_history(history) if history is not None else None
         newest = self._versions[-1]
         facts = check_incident(newest.model, incident)
         check_act_times(newest.model, facts)
@@ -192,11 +195,18 @@ class Ruleset:
             )
             return before_first(d, newest.model, newest.plan.tz, facts)
 
-        def decide_with(i: int) -> Decision:
+        def decide_with(i: int, finish: Finish | None) -> Decision:
             v = self._versions[i]
             # Versions usually share the incident schema: validate once, not per version.
             vf = facts if self._same_schema[i] else check_incident(v.model, incident)
-            return decide(v.plan, v.engine(name), vf, apply_options=apply_options, history=hist)
+            return decide(
+                v.plan,
+                v.engine(name),
+                vf,
+                apply_options=apply_options,
+                history=hist,
+                versions=finish,
+            )
 
         return decide_across(
             self._models,
@@ -227,6 +237,10 @@ class Ruleset:
         history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Decide incidents one after another, each seeing the ones before as history.
+
+        This is what ``errorrules register`` does, in one process: each decision needs the
+        history the ones before it left, so none can start before the previous one is done
+        (:meth:`decide_many` spreads independent decisions over processes).
 
         Yields register-shaped records: ``{"incident", "decision", "history"}``; event
         records (information submissions and the like: see ``record_kind``) pass through
@@ -335,6 +349,93 @@ class Ruleset:
             raise IncidentError(problems)
         return out
 
+    #: where :func:`load` read this ruleset (a resolved path, or a bundled ruleset's name):
+    #: what ``decide_many(workers=N)`` loads again in each worker. None when built in memory.
+    source: str | None = None
+
+    def decide_many(
+        self,
+        incidents: Iterable[Mapping[str, Any]],
+        *,
+        workers: int = 1,
+        engine: str | None = None,
+        history: History | Iterable[HistoryRecord | Mapping[str, Any]] | None = None,
+        decided_at: _dt.datetime | str | None = None,
+        case_closed: bool = False,
+        apply_options: Iterable[str] = (),
+        chunk: int = 128,
+        render: str | None = None,
+        lang: str = "zh",
+        parse: Callable[[Any], Any] | None = None,
+    ) -> Generator[Decision | str | IncidentError, None, None]:
+        """Decide many incidents, each on its own: in input order, a :class:`Decision` (or
+        its text, with ``render``) or the :class:`IncidentError` of a record that was
+        rejected, so one bad record never stops the rest.
+
+        Every incident is decided as ``decide(incident, …)`` with the same keywords, checked
+        once before anything is decided (a bad one raises here). Every record is decided
+        against the same ``history``: for records that must each see the ones before, use
+        :meth:`decide_in_order`, which cannot be spread over processes.
+
+        ``workers=N`` (N > 1) decides chunks of ``chunk`` incidents in N processes, each of
+        which loads this ruleset once from :attr:`source` (so it must have come from
+        :func:`load`, unchanged since: its hash is checked) and receives ``history`` once;
+        incidents and results are pickled, so incidents must be plain data. A Decision costs
+        more to send back than to make (its trace is many small objects): ``render="json"``
+        (``to_json()``) or ``render="explain"`` (``explain(lang)``) makes the text in the
+        worker and sends only that. ``parse``, when given, turns each item into its incident
+        first, in the worker (so items may be, say, lines of JSON, read by the caller and
+        parsed in parallel); the :class:`IncidentError` it raises is that item's result. Like
+        every function sent to a worker, it must be a module-level function. As with any
+        ``multiprocessing`` code, a script that calls this with ``workers > 1`` must do so
+        under ``if __name__ == "__main__":``.
+        """
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+            raise ValueError(f"chunk must be a whole number of at least 1, got {chunk!r}")
+        if render not in (None, "json", "explain") or lang not in ("zh", "en"):
+            raise ValueError(
+                f"render must be None, 'json' or 'explain' and lang zh or en, got "
+                f"{render!r}, {lang!r}"
+            )
+        name = engine or self.default_engine
+        if name not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+        keywords: dict[str, Any] = {
+            "engine": name,
+            "history": as_history(history),
+            "decided_at": _aware(decided_at, "decided_at"),
+            "case_closed": case_closed,
+            "apply_options": self._options(apply_options),
+        }
+        if workers == 1:
+            return decide_here(self, incidents, keywords, render, lang, parse)
+        if self.source is None:
+            raise ValueError(
+                "decide_many(workers > 1) loads the ruleset again in each worker: it needs a "
+                "ruleset from errorrules.load(), not one built in memory"
+            )
+        self.engine(name)  # fails here, once, where the engine cannot run (EngineUnavailable)
+        shas = tuple(m.sha256 for m in self._models)
+        job = (
+            load,
+            _labels_of,
+            self.source,
+            self.default_engine,
+            shas,
+            keywords,
+            render,
+            lang,
+            parse,
+        )
+        return decide_apart(incidents, job, _labels_of(self), workers, chunk)
+
+
+def _labels_of(rules: Ruleset) -> list[Any]:
+    """Each version's labels (what ``explain`` reads), by the version's index."""
+    return [v.plan.labels for v in rules._versions]
+
 
 def _bad_history(where: Location, exc: Exception) -> Problem:
     return Problem(
@@ -402,4 +503,8 @@ def load(path: str | os.PathLike[str], *, engine: str = "python") -> Ruleset:
     ``path`` may also name a ruleset bundled with the package (``"party-office"``,
     ``"cn-traffic-points-2022"``) when no file or folder of that name exists.
     """
-    return Ruleset(build_versions(path), engine=engine)
+    rules = Ruleset(build_versions(path), engine=engine)
+    # Where it came from, for decide_many's workers: a folder by its full path (a worker may
+    # not share the caller's working directory), a bundled ruleset by its name.
+    rules.source = str(Path(path).resolve()) if Path(path).exists() else os.fspath(path)
+    return rules

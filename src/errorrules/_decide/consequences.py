@@ -16,7 +16,13 @@ from .._engines.expressions import MISSING
 from .._lang import conditions as cond
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import Consequence, Factor
-from .decision import PersonConsequence, Responsibility, TraceEvent
+from .decision import (
+    PersonConsequence,
+    Responsibility,
+    TraceEvent,
+    person_consequence,
+    trace_event,
+)
 from .plan import Plan
 
 
@@ -31,40 +37,62 @@ def consequences(
     """Each person's consequence from the schedule, in responsibility order (``facts``: what
     an entry's points expression reads)."""
     out: list[PersonConsequence] = []
+    codes = tuple([f.code for f in applied])
+    memo = plan.memo
     for resp in people:
-        mine = [f for f in applied if not f.roles or resp.role in f.roles]
-        key = plan.levels[max(0, min(plan.top, base + sum(f.effect.shift for f in mine)))]
-        entry = plan.schedule[(key, resp.role)]
-        exempt_by = next((f for f in mine if f.effect.exempt), None)
-        start = entry_points(plan, entry, facts or {})
-        measures, rng, points, notes = apply_schedule(plan, entry, mine, exempt_by, start)
-        params, offered = given(entry, measures, mine, exempt_by)
+        # All but the person depends only on the level, the role and the applied factors,
+        # unless the entry's points are computed from the incident's facts: kept in the
+        # plan's (bounded) memo otherwise.
+        key = (base, resp.role, codes)
+        part = memo.get(key)
+        if part is None:
+            part = _part(plan, resp.role, applied, base, facts or {})
+            if part[-1]:
+                plan.remember(memo, key, part)
+        level, measures, rng, points, exempt, notes, params, offered, rule, cite, read, tail, _ = (
+            part
+        )
         out.append(
-            PersonConsequence(
-                resp.person,
-                resp.role,
-                tuple(measures),
-                rng,
-                points,
-                exempt_by is not None,
-                tuple(notes),
-                key,
-                params,
-                offered,
+            person_consequence(
+                resp.person, resp.role, measures, rng, points, exempt, notes, level, params, offered
             )
         )
-        trace.append(
-            TraceEvent(
-                "consequence",
-                f"consequence:{key}:{resp.role}",
-                plan.model.cite(entry.location),
-                _read(entry, facts or {}),
-                f"{resp.person}: {', '.join(measures) or 'no measure'}; {points} points"
-                + (f" ({entry.points_text} = {start})" if entry.points_expr is not None else "")
-                + (f" (exempt by {exempt_by.code})" if exempt_by else ""),
-            )
-        )
+        trace.append(trace_event("consequence", rule, cite, read, resp.person + tail))
     return out
+
+
+def _part(
+    plan: Plan, role: str, applied: list[Factor], base: int, facts: dict[str, Any]
+) -> tuple[Any, ...]:
+    """One role's consequence but for the person, the trace's effect after the name, and
+    whether it may be kept (its points are no expression of the incident's facts)."""
+    mine = [f for f in applied if not f.roles or role in f.roles]
+    key = plan.levels[max(0, min(plan.top, base + sum(f.effect.shift for f in mine)))]
+    entry = plan.schedule[(key, role)]
+    exempt_by = next((f for f in mine if f.effect.exempt), None)
+    start = entry_points(plan, entry, facts)
+    measures, rng, points, notes = apply_schedule(plan, entry, mine, exempt_by, start)
+    params, offered = given(entry, measures, mine, exempt_by)
+    tail = (
+        f": {', '.join(measures) or 'no measure'}; {points} points"
+        + (f" ({entry.points_text} = {start})" if entry.points_expr is not None else "")
+        + (f" (exempt by {exempt_by.code})" if exempt_by else "")
+    )
+    return (
+        key,
+        tuple(measures),
+        rng,
+        points,
+        exempt_by is not None,
+        tuple(notes),
+        params,
+        offered,
+        f"consequence:{key}:{role}",
+        plan.entry_cites[(key, role)],
+        _read(entry, facts),
+        tail,
+        entry.points_expr is None,
+    )
 
 
 def _read(entry: Consequence, facts: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

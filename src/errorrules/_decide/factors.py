@@ -12,7 +12,7 @@ from typing import Any
 
 from .._compile.compiler import CompiledRule
 from .._model.ruleset import Factor
-from .decision import FactorOutcome, TraceEvent
+from .decision import FactorOutcome, TraceEvent, trace_event
 from .facts import read_by
 from .plan import Plan
 
@@ -24,41 +24,32 @@ def weigh_factors(
     facts: Mapping[str, Any],
     trace: list[TraceEvent],
 ) -> tuple[list[FactorOutcome], list[Factor]]:
-    """Every factor that held, as an outcome; and the factors applied, in declared order."""
-    chosen = set(apply_options)
+    """Every factor that held, as an outcome; and the factors applied, in declared order.
+
+    The fired rules come in rule order, which is the factors' declared order."""
+    chosen = apply_options if isinstance(apply_options, tuple | frozenset) else set(apply_options)
     outcomes: list[FactorOutcome] = []
     applied: list[Factor] = []
-    fired_factors = {r.id: r for r in fired}
-    for f in plan.model.factors:
-        r = fired_factors.get(f.code)
-        if r is None:
-            continue
-        blocker = next((a for a in applied if f.code in a.excludes or a.code in f.excludes), None)
-        if blocker is not None:
-            trace.append(
-                TraceEvent(
-                    "factor",
-                    f.code,
-                    r.source,
-                    read_by(r, facts),
-                    f"not applied: excluded by {blocker.code}",
-                )
-            )
-            continue
+    texts = plan.factor_texts
+    exclusive = plan.exclusive
+    for r in fired:
+        prepared = texts[r.id]
+        f = prepared.factor
+        if exclusive:
+            blocker = next((a for a in applied if (a.code, f.code) in exclusive), None)
+            if blocker is not None:
+                effect = f"not applied: excluded by {blocker.code}"
+                trace.append(trace_event("factor", f.code, r.source, read_by(r, facts), effect))
+                continue
         use = f.mandatory or f.code in chosen
-        outcomes.append(
-            FactorOutcome(f.code, f.kind, f.name, f.effect.describe(), use, f.mandatory)
-        )
+        outcomes.append(prepared.outcomes[use])
         if use:
             applied.append(f)
-        trace.append(
-            TraceEvent(
-                "factor",
-                f.code,
-                r.source,
-                read_by(r, facts),
-                f"{'applied' if use else 'option (discretionary)'}: {f.kind}, "
-                f"{f.effect.describe()}",
-            )
-        )
+        read = read_by(r, facts)
+        effect = prepared.effects[use]
+        if r.index in plan.plain_reads:
+            ev = plan.event((r.index, use, read), "factor", f.code, r.source, read, effect)
+        else:
+            ev = trace_event("factor", f.code, r.source, read, effect)
+        trace.append(ev)
     return outcomes, applied

@@ -8,19 +8,26 @@ depend on the base severity).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from .._compile.compiler import CompiledRule
 from .._model.canonical import canonical_decimal
 from .._model.ruleset import Derived
-from .decision import TraceEvent
+from .decision import TraceEvent, trace_event
 from .history import History, anchor_date, count_fact, hours_between
 from .plan import Plan
+
+_ZERO = Decimal(0)
 
 
 def read_by(rule: CompiledRule, facts: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The facts a rule reads, with their values: the ``read`` of its trace event."""
-    return tuple((f, facts.get(f)) for f in rule.fields)
+    fields = rule.fields
+    if len(fields) == 1:  # the commonest: no loop
+        f = fields[0]
+        return ((f, facts.get(f)),)
+    return tuple([(f, facts.get(f)) for f in fields])
 
 
 def history_facts(
@@ -34,6 +41,9 @@ def history_facts(
     if as_of is None:
         return
     me = facts.get(plan.model.id_field) if plan.model.id_field else None
+    if not len(history):  # nothing to count: every fact is 0 (a sum too), said alike
+        _no_history(plan, facts, as_of, trace)
+        return
     for h in plan.model.history:
         key = facts.get(h.field)
         if not isinstance(key, str):
@@ -49,15 +59,34 @@ def history_facts(
         facts[h.name] = value
         what = f" over {n} record{'' if n == 1 else 's'}" if h.sum is not None else ""
         trace.append(
-            TraceEvent(
+            trace_event(
                 "history",
                 h.name,
                 plan.sources[h.name],
                 read,
-                f"= {value}{what} in {h.window.describe()}"
+                f"= {value}{what} in {plan.windows[h.name]}"
                 + (f": {', '.join(sample)}{', ...' if n > len(sample) else ''}" if n else ""),
             )
         )
+
+
+def _no_history(plan: Plan, facts: dict[str, Any], as_of: Any, trace: list[TraceEvent]) -> None:
+    """``history_facts`` with no prior record: each fact is 0, and what its event says is
+    the same for every incident (``Plan.no_history``); only what it read differs."""
+    at = (plan.time.as_of if plan.time is not None else "", as_of)  # what every fact reads
+    for name, field, anchor_field, window, value, source, effect in plan.no_history:
+        key = facts.get(field)
+        if not isinstance(key, str):
+            continue
+        read: tuple[tuple[str, Any], ...]
+        if anchor_field is None:
+            read = ((field, key), at)
+        else:
+            if anchor_date(window, facts, plan.tz) is None:
+                continue  # no anchor date, no cycle: the fact is absent
+            read = ((field, key), at, (anchor_field, facts[anchor_field]))
+        facts[name] = value
+        trace.append(trace_event("history", name, source, read, effect))
 
 
 def derive(
@@ -70,13 +99,15 @@ def derive(
     """Add each derived fact that has a value (``severity`` sets deadlines' limits)."""
     for d in items:
         value: Any = None
-        if d.kind == "hours_between":
-            a, b = (facts.get(f) for f in d.fields)
+        fields = d.fields
+        kind = d.kind
+        if kind == "hours_between":
+            a, b = facts.get(fields[0]), facts.get(fields[1])
             if a is not None and b is not None:
                 value = canonical_decimal(hours_between(a, b))
-        elif d.kind == "deadline":
-            a, b = (facts.get(f) for f in d.fields)
-            limit = dict(d.hours).get(severity or "")
+        elif kind == "deadline":
+            a, b = facts.get(fields[0]), facts.get(fields[1])
+            limit = plan.hours[d.name].get(severity or "")
             if a is not None and limit is not None:
                 if b is None:
                     value = d.missing_to == "late"
@@ -87,8 +118,8 @@ def derive(
         if value is None:
             continue
         facts[d.name] = value
-        read = tuple((f, facts.get(f)) for f in d.fields)
-        trace.append(TraceEvent("derive", d.name, plan.sources[d.name], read, f"= {value}"))
+        read = tuple([(f, facts.get(f)) for f in fields])
+        trace.append(trace_event("derive", d.name, plan.sources[d.name], read, f"= {value}"))
 
 
 def after_classification(
@@ -103,4 +134,4 @@ def after_classification(
 
 def derived_values(plan: Plan, facts: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The derived and history facts the decision records, in declared order."""
-    return tuple((k, facts[k]) for k in plan.recorded if k in facts)
+    return tuple([(k, facts[k]) for k in plan.recorded if k in facts])

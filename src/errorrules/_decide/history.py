@@ -58,6 +58,7 @@ _EXACT = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.Overflow],
 )
 _ZERO = Decimal(0)
+_HOUR, _TO_4_PLACES = Decimal(3600), Decimal("0.0001")  # hours_between's, made once
 
 
 def _points(value: Any) -> tuple[Decimal, ...] | None:
@@ -588,7 +589,7 @@ def count_fact(
 def hours_between(a: _dt.datetime, b: _dt.datetime) -> Decimal:
     """Exact hours from a to b, as a Decimal (seconds / 3600, never a float)."""
     seconds = int((b - a).total_seconds())
-    return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.0001")).normalize()
+    return (Decimal(seconds) / _HOUR).quantize(_TO_4_PLACES).normalize()
 
 
 def add_years(when: _dt.datetime, years: int) -> _dt.datetime:

@@ -12,7 +12,7 @@ from typing import Any
 from .._base.errors import IncidentError, Problem
 from .._base.location import Location
 from .._model.ruleset import RulesetModel
-from .decision import TraceEvent
+from .decision import TraceEvent, trace_event
 from .history import add_years
 from .plan import Plan
 
@@ -31,6 +31,10 @@ def check_act_times(
     act = facts.get(t.as_of) if t is not None else None
     if t is None or act is None:
         return
+    end = facts.get(t.act_end) if t.act_end is not None else None
+    found = facts.get(t.discovered) if t.discovered is not None else None
+    if (end is None or end >= act) and (found is None or found >= act):
+        return  # the common case, per incident: no message to write
     hints = {
         t.act_end: f"{t.act_end} is when a continuing act ended; leave it out for an act done once",
         t.discovered: f"{t.discovered} is when the act came to light, which is not before "
@@ -74,5 +78,5 @@ def limitation(plan: Plan, facts: dict[str, Any], trace: list[TraceEvent]) -> st
         f"{'ended' if t.act_end and facts.get(t.act_end) else 'was done'} "
         f"({start.date()}): no consequence (limitation, {t.limitation_source})"
     )
-    trace.append(TraceEvent("limitation", "time.limitation", plan.model.cite(t.location), (), why))
+    trace.append(trace_event("limitation", "time.limitation", plan.model.cite(t.location), (), why))
     return why

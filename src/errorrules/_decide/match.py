@@ -6,6 +6,7 @@ that exists only afterwards (``Plan.phase2``), just those rules are asked again.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, TypeAlias
 
 from .._compile.compiler import CompiledRule
@@ -18,10 +19,10 @@ Fired: TypeAlias = dict[str, list[CompiledRule]]
 
 def by_kind(plan: Plan, fired: tuple[int, ...]) -> Fired:
     """The fired rule indexes as rules, grouped by kind."""
-    rules = plan.rules
+    rules, kind = plan.rules, plan.kinds
     kinds: Fired = {"error": [], "severity": [], "factor": [], "allocation": []}
     for i in fired:
-        kinds[rules[i].kind].append(rules[i])
+        kinds[kind[i]].append(rules[i])
     return kinds
 
 
@@ -29,8 +30,20 @@ def rematch(
     plan: Plan, engine: Engine, fired: tuple[int, ...], facts: dict[str, Any], kinds: Fired
 ) -> None:
     """Ask the phase-2 rules again and replace the factors and allocations that fired."""
-    rules = plan.rules
-    again = set(engine.match(facts, plan.phase2))
-    now = sorted({i for i in fired if i not in plan.phase2} | again)
-    kinds["factor"] = [rules[i] for i in now if rules[i].kind == "factor"]
-    kinds["allocation"] = [rules[i] for i in now if rules[i].kind == "allocation"]
+    rules, kind, phase2 = plan.rules, plan.kinds, plan.phase2
+    again = engine.match(facts, phase2)
+    factors = [r for r in kinds["factor"] if r.index not in phase2]
+    allocations = [r for r in kinds["allocation"] if r.index not in phase2]
+    for i in again:
+        if kind[i] == "factor":
+            factors.append(rules[i])
+        elif kind[i] == "allocation":
+            allocations.append(rules[i])
+    if again:  # back into rule order
+        factors.sort(key=_index)
+        allocations.sort(key=_index)
+    kinds["factor"] = factors
+    kinds["allocation"] = allocations
+
+
+_index = attrgetter("index")

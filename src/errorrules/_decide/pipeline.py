@@ -9,12 +9,13 @@ one trace list (no copies per step: it runs per incident).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from .._engines import Engine
 from .classify import classify
 from .consequences import consequences, is_exempt
-from .decision import Decision, TraceEvent
+from .decision import Decision, Finish, TraceEvent, make_decision
 from .factors import weigh_factors
 from .facts import after_classification, derive, derived_values, history_facts
 from .history import History
@@ -28,6 +29,7 @@ from .severity import base_severity, final_severity
 __all__ = ["Labels", "Plan", "decide"]
 
 _EMPTY_HISTORY = History()
+_ZERO = Decimal(0)
 
 
 def decide(
@@ -37,8 +39,10 @@ def decide(
     *,
     apply_options: Iterable[str] = (),
     history: History | None = None,
+    versions: Finish | None = None,
 ) -> Decision:
-    """Decide one incident's checked facts with one version's plan and engine."""
+    """Decide one incident's checked facts with one version's plan and engine (``versions``:
+    how to write the decision's version record, see ``Finish``)."""
     m = plan.model
     trace: list[TraceEvent] = []
     facts = dict(facts)
@@ -51,24 +55,7 @@ def decide(
     incident_id = facts.get(m.id_field) if m.id_field else None
     matched = classify(plan, kinds, facts, trace)
     if not matched:
-        return Decision(
-            m.meta.id,
-            m.meta.version,
-            m.sha256,
-            engine.name,
-            incident_id,
-            (),
-            None,
-            None,
-            (),
-            (),
-            (),
-            False,
-            tuple(trace),
-            derived=derived_values(plan, facts),
-            outputs=plan.outputs.values(facts),
-            labels=plan.labels,
-        )
+        return _unmatched(plan, engine, facts, incident_id, trace, versions)
     base = base_severity(plan, matched)
     after_classification(plan, facts, trace, base)
     if plan.two_phase:
@@ -79,13 +66,19 @@ def decide(
     expired = limitation(plan, facts, trace)  # past it: identified and allocated, not punished
     bearing = consequences(plan, people if expired is None else [], applied, base, trace, facts)
     ladders = climb_ladders(plan, facts, history, bearing, trace)
-    return Decision(
+    errors = tuple(matched)
+    record, reason = (
+        versions(errors, plan.levels[final], sum([c.points for c in bearing], _ZERO))
+        if versions is not None
+        else ((), None)
+    )
+    return make_decision(
         m.meta.id,
         m.meta.version,
         m.sha256,
         engine.name,
         incident_id,
-        tuple(matched),
+        errors,
         plan.levels[base],
         plan.levels[final],
         tuple(outcomes),
@@ -93,9 +86,46 @@ def decide(
         tuple(bearing),
         is_exempt(applied, bearing),
         tuple(trace),
-        derived=derived_values(plan, facts),
-        ladders=tuple(ladders),
-        limitation=expired,
-        outputs=plan.outputs.values(facts),
-        labels=plan.labels,
+        derived_values(plan, facts),
+        tuple(ladders),
+        expired,
+        record,
+        reason,
+        plan.outputs.values(facts),
+        plan.labels,
+    )
+
+
+def _unmatched(
+    plan: Plan,
+    engine: Engine,
+    facts: dict[str, Any],
+    incident_id: Any,
+    trace: list[TraceEvent],
+    versions: Finish | None,
+) -> Decision:
+    """The decision of an incident no definition matches: no error, nobody, nothing."""
+    m = plan.model
+    record, reason = versions((), None, _ZERO) if versions is not None else ((), None)
+    return make_decision(
+        m.meta.id,
+        m.meta.version,
+        m.sha256,
+        engine.name,
+        incident_id,
+        (),
+        None,
+        None,
+        (),
+        (),
+        (),
+        False,
+        tuple(trace),
+        derived_values(plan, facts),
+        (),
+        None,
+        record,
+        reason,
+        plan.outputs.values(facts),
+        plan.labels,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._base.names import normalise_person
 from .._compile.compiler import CompiledRule
-from .decision import Responsibility, TraceEvent
+from .decision import Responsibility, TraceEvent, trace_event
 from .facts import read_by
 from .plan import Plan
 
@@ -34,37 +34,43 @@ def allocate(
     people: list[Responsibility] = []
     taken: set[str] = set()
     spared_any = False
+    clean = plan.clean_person
+    held = plan.held
     for r in fired:
         a = plan.allocations[r.id]
-        spared = set(persons(facts.get(a.exclude))) if a.exclude else set()
-        named = [p for p in persons(facts.get(a.person)) if p not in taken and p not in spared]
-        excused = sorted(p for p in persons(facts.get(a.person)) if p in spared)
-        if excused:
-            spared_any = True
-            trace.append(
-                TraceEvent(
-                    "responsibility",
-                    a.id,
-                    r.source,
-                    read_by(r, facts),
-                    f"{', '.join(excused)}: none ({a.exclude})",
+        value = facts.get(a.person)
+        if not clean[a.id]:
+            names = persons(value)
+        elif value is None:
+            continue  # names nobody, spares nobody: nothing to say
+        else:  # a person field: checked, so already one name or a tuple of them, normalised
+            names = (value,) if type(value) is str else value
+        if a.exclude:
+            spared = set(persons(facts.get(a.exclude)))
+            named = [p for p in names if p not in taken and p not in spared]
+            excused = sorted(p for p in names if p in spared)
+            if excused:
+                spared_any = True
+                effect = f"{', '.join(excused)}: none ({a.exclude})"
+                trace.append(
+                    trace_event("responsibility", a.id, r.source, read_by(r, facts), effect)
                 )
-            )
+        else:
+            named = [p for p in names if p not in taken]
+        if not named:
+            continue
         for p in named:
             taken.add(p)
-            people.append(Responsibility(p, a.role, a.id))
-        if named:
-            trace.append(
-                TraceEvent(
-                    "responsibility",
-                    a.id,
-                    r.source,
-                    read_by(r, facts),
-                    f"{', '.join(named)}: {a.role}",
-                )
-            )
+            # one person, one role, one rule: a frozen record kept in the plan's memo
+            found = held.get((p, a.id))
+            if found is None:
+                found = Responsibility(p, a.role, a.id)
+                plan.remember(held, (p, a.id), found)
+            people.append(found)
+        effect = f"{', '.join(named)}: {a.role}" if len(named) > 1 else f"{named[0]}: {a.role}"
+        trace.append(trace_event("responsibility", a.id, r.source, read_by(r, facts), effect))
     if not people:
-        trace.append(TraceEvent("responsibility", None, None, (), _nobody(fired, spared_any)))
+        trace.append(trace_event("responsibility", None, None, (), _nobody(fired, spared_any)))
     return people
 
 

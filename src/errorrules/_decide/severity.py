@@ -10,7 +10,7 @@ from typing import Any
 
 from .._compile.compiler import CompiledRule
 from .._model.ruleset import ErrorDefinition, Factor
-from .decision import MatchedError, TraceEvent
+from .decision import MatchedError, TraceEvent, trace_event
 from .facts import read_by
 from .plan import Plan
 
@@ -24,22 +24,16 @@ def error_severity(
 ) -> int:
     """An error's level: its default, then each fired severity rule's raise or set, in order."""
     level = plan.rank[e.severity]
+    steps = plan.severity_steps
     for sr in fired:
-        rule = next(x for x in e.severity_rules if x.id == sr.id)
-        before = plan.levels[level]
-        if rule.set_to is not None:
-            level = plan.rank[rule.set_to]
+        key = (sr.index, level)
+        level, effect = steps[sr.index][level]
+        read = read_by(sr, facts)
+        if sr.index in plan.plain_reads:
+            ev = plan.event((*key, read), "severity", sr.id, sr.source, read, effect)
         else:
-            level = min(plan.top, level + (rule.raise_by or 0))
-        trace.append(
-            TraceEvent(
-                "severity",
-                sr.id,
-                sr.source,
-                read_by(sr, facts),
-                f"{e.code}: severity {before} -> {plan.levels[level]}",
-            )
-        )
+            ev = trace_event("severity", sr.id, sr.source, read, effect)
+        trace.append(ev)
     return level
 
 
@@ -61,15 +55,19 @@ def final_severity(plan: Plan, base: int, applied: list[Factor], trace: list[Tra
     and where that is written.
     """
     shifting = [f for f in applied if f.effect.shift]
-    shift = sum(f.effect.shift for f in shifting)
+    if not shifting:
+        return base
+    shift = sum([f.effect.shift for f in shifting])
     final = max(0, min(plan.top, base + shift))
     if shift:
+        # all it says follows from the level and the shifting factors: kept by those
         trace.append(
-            TraceEvent(
+            plan.event(
+                (FINAL_RULE, base, *[f.code for f in shifting]),
                 "severity",
                 FINAL_RULE,
-                plan.model.cite(shifting[0].location),
-                tuple((f"{f.code}.shift", f.effect.shift) for f in shifting),
+                plan.cites[shifting[0].code],
+                tuple([(f"{f.code}.shift", f.effect.shift) for f in shifting]),
                 f"final severity {plan.levels[base]} {shift:+d} -> {plan.levels[final]}",
             )
         )

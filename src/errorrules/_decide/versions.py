@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeAlias
 
-import attrs
-
 from .._model.ruleset import RulesetModel
-from .decision import Decision, VersionOutcome
+from .decision import Decision, Finish, MatchedError, VersionOutcome, with_versions
 
 #: a policy's candidate version indexes, and the reason it gives
 Picks: TypeAlias = tuple[list[int], str]
@@ -39,7 +38,11 @@ def local_day(when: _dt.datetime, tz: _dt.tzinfo) -> _dt.date:
 
 def version_at(models: Sequence[RulesetModel], tz: _dt.tzinfo, when: _dt.datetime) -> int:
     """Index of the version in force at ``when`` (``tz`` decides the day)."""
-    day = local_day(when, tz)
+    return version_on(models, local_day(when, tz))
+
+
+def version_on(models: Sequence[RulesetModel], day: _dt.date) -> int:
+    """Index of the version in force on ``day``."""
     found = 0
     for i, m in enumerate(models):
         if m.meta.effective <= day:
@@ -88,12 +91,14 @@ def candidates(
     continuing: bool,
     decided: _dt.datetime | None,
     case_closed: bool,
+    act_day: _dt.date | None = None,
 ) -> Picks:
-    """The versions the newest version's policy puts forward (the newest, with no act time)."""
+    """The versions the newest version's policy puts forward (the newest, with no act time;
+    ``act_day``: the act's day in ``tz``, when the caller has it)."""
     if act is None:
         return [len(models) - 1], "no act time: the newest version"
-    v_act = version_at(models, tz, act)
-    v_dec = version_at(models, tz, decided) if decided else v_act
+    v_act = version_on(models, act_day if act_day is not None else local_day(act, tz))
+    v_dec = v_act if decided is None or decided is act else version_at(models, tz, decided)
     act_words = "the end of the continuing act" if continuing else "the act"
     policy = POLICIES.get(models[-1].meta.transition, lex_mitior)
     return policy(v_act, v_dec, act_words, case_closed)
@@ -127,7 +132,7 @@ def outcome_record(
         VersionOutcome(
             models[i].meta.version,
             models[i].meta.effective,
-            tuple(e.code for e in d.errors),
+            tuple([e.code for e in d.errors]),
             d.severity_final,
             d.points_total,
             i == chosen_i,
@@ -140,32 +145,51 @@ def decide_across(
     models: Sequence[RulesetModel],
     tz: _dt.tzinfo,
     facts: Mapping[str, Any],
-    decide_with: Callable[[int], Decision],
+    decide_with: Callable[[int, Finish | None], Decision],
     *,
     decided_at: _dt.datetime | None,
     case_closed: bool,
 ) -> Decision:
     """The decision of the version the policy chooses, recording every candidate's outcome.
 
-    ``facts`` are the incident's, checked against the newest version; ``decide_with(i)``
-    decides it with version ``i``; ``decided_at`` defaults to the act's time.
+    ``facts`` are the incident's, checked against the newest version; ``decide_with(i,
+    finish)`` decides it with version ``i`` (``finish``, when given, writes the version
+    record into the decision as it is built); ``decided_at`` defaults to the act's time.
     """
     act, continuing = act_of(models[-1], facts)
-    picks, reason = candidates(models, tz, act, continuing, decided_at or act, case_closed)
-    outcomes = [(i, decide_with(i)) for i in picks]
-    chosen_i, chosen = outcomes[0]
-    if len(outcomes) > 1:
-        chosen_i, chosen = lightest(models, outcomes)
-        reason += (
-            f"; version {models[chosen_i].meta.version} is lighter"
-            if chosen_i != outcomes[0][0]
-            else "; no later version is lighter"
-        )
+    day = local_day(act, tz) if act is not None else None
+    picks, reason = candidates(models, tz, act, continuing, decided_at or act, case_closed, day)
     first = models[0].meta.effective
-    if act is not None and local_day(act, tz) < first:
-        reason += f"; the act predates every version (the first took effect {first})"
+    early = (
+        f"; the act predates every version (the first took effect {first})"
+        if day is not None and day < first
+        else ""
+    )
+    if len(picks) == 1:  # the common case: one version judges, nothing to compare
+        return decide_with(picks[0], _finish(models[picks[0]], reason + early))
+    outcomes = [(i, decide_with(i, None)) for i in picks]
+    chosen_i, chosen = lightest(models, outcomes)
+    reason += (
+        f"; version {models[chosen_i].meta.version} is lighter"
+        if chosen_i != outcomes[0][0]
+        else "; no later version is lighter"
+    )
     record = outcome_record(models, outcomes, chosen_i)
-    return attrs.evolve(chosen, versions=record, version_reason=reason)
+    return with_versions(chosen, record, reason + early)
+
+
+def _finish(m: RulesetModel, reason: str) -> Finish:
+    """The record of the one candidate version, chosen, as ``outcome_record`` writes it."""
+
+    def finish(
+        errors: tuple[MatchedError, ...], severity: str | None, points: Decimal
+    ) -> tuple[tuple[VersionOutcome, ...], str | None]:
+        codes = tuple([e.code for e in errors])
+        return (VersionOutcome(m.meta.version, m.meta.effective, codes, severity, points, True),), (
+            reason
+        )
+
+    return finish
 
 
 def before_first(
@@ -176,8 +200,9 @@ def before_first(
     act = facts.get(t.as_of) if t is not None else None
     if act is None or local_day(act, tz) >= model.meta.effective:
         return d
-    return attrs.evolve(
+    return with_versions(
         d,
-        version_reason=f"the act predates version {model.meta.version} (effective "
+        d.versions,
+        f"the act predates version {model.meta.version} (effective "
         f"{model.meta.effective}), the earliest this ruleset has: judged by it",
     )

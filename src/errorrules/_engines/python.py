@@ -23,11 +23,18 @@ def compile_condition(cond: c.Condition) -> Pred:
     if isinstance(cond, c.Compare):
         field, op, lit = cond.field, _OPS[cond.op], cond.value
         if isinstance(lit, bool):
-            # True == 1 in Python; a boolean test must not match integers.
+            # True == 1 in Python; a boolean test must not match integers. A boolean is one
+            # of two objects, so ``==`` is identity.
+            if cond.op == "==":
+                return lambda f: f.get(field) is lit
             return lambda f: (v := f.get(field)) is not None and type(v) is bool and op(v, lit)
+        if cond.op == "==" and lit is not None:
+            return lambda f: f.get(field) == lit  # a missing field (None) equals no literal
         return lambda f: (v := f.get(field)) is not None and op(v, lit)
     if isinstance(cond, c.InSet):
         field, values = cond.field, frozenset(cond.values)
+        if None not in values:
+            return lambda f: f.get(field) in values
         return lambda f: (v := f.get(field)) is not None and v in values
     if isinstance(cond, c.Range):
         field = cond.field
@@ -55,12 +62,61 @@ def compile_condition(cond: c.Condition) -> Pred:
     if isinstance(cond, c.Comparison):
         return compile_comparison(cond, compile_condition)
     if isinstance(cond, c.Not):
-        inner = compile_condition(cond.item)
+        negated = cond.item
+        if (
+            isinstance(negated, c.Compare)
+            and negated.op == "=="
+            and isinstance(negated.value, bool)
+        ):
+            # ``not flag``: anything but that very boolean (missing included) holds
+            flag, lit = negated.field, negated.value
+            return lambda f: f.get(flag) is not lit
+        inner = compile_condition(negated)
         return lambda f: not inner(f)
     preds = tuple(compile_condition(i) for i in cond.items)
     if isinstance(cond, c.And):
-        return lambda f: all(p(f) for p in preds)
-    return lambda f: any(p(f) for p in preds)
+        return _all(preds)
+    return _any(preds)
+
+
+# ``and`` and ``or`` of two or three parts as plain expressions (the commonest, and a
+# generator per test costs more than the tests); more parts in a loop. Each stops at the
+# first part that decides, in order, and gives True or False, as ``all`` and ``any`` do (a
+# part may give another value: ``matches`` gives its match; a derived fact keeps the result).
+
+
+def _all(preds: tuple[Pred, ...]) -> Pred:
+    if len(preds) == 2:
+        a, b = preds
+        return lambda f: True if a(f) and b(f) else False  # noqa: SIM210 - no call
+    if len(preds) == 3:
+        a, b, c3 = preds
+        return lambda f: True if a(f) and b(f) and c3(f) else False  # noqa: SIM210
+
+    def every(f: dict[str, Any]) -> bool:
+        for p in preds:  # noqa: SIM110 - a loop, not a generator per test
+            if not p(f):
+                return False
+        return True
+
+    return every
+
+
+def _any(preds: tuple[Pred, ...]) -> Pred:
+    if len(preds) == 2:
+        a, b = preds
+        return lambda f: True if a(f) or b(f) else False  # noqa: SIM210
+    if len(preds) == 3:
+        a, b, c3 = preds
+        return lambda f: True if a(f) or b(f) or c3(f) else False  # noqa: SIM210
+
+    def some(f: dict[str, Any]) -> bool:
+        for p in preds:  # noqa: SIM110 - a loop, not a generator per test
+            if p(f):
+                return True
+        return False
+
+    return some
 
 
 class PythonEngine:
@@ -70,22 +126,49 @@ class PythonEngine:
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self._preds = tuple(compile_condition(r.condition) for r in compiled.rules)
-        self._by_field = compiled.index.by_field
+        by_field = compiled.index.by_field
+        self._by_field = by_field
         self._unindexed = compiled.index.unindexed
+        # Fields keyed only by true/false (flags: most of an office's facts) are looked up
+        # by identity first; any other value takes the slot as before, so nothing changes.
+        flags = {f for f, slot in by_field.items() if all(type(k) is bool for k in slot)}
+        self._flags = tuple(
+            (f, by_field[f].get(True, ()), by_field[f].get(False, ()), by_field[f]) for f in flags
+        )
+        self._keyed = tuple((f, slot) for f, slot in by_field.items() if f not in flags)
         self._divisions = division_checks((r.condition for r in compiled.rules), compile_condition)
+        self._orders: dict[frozenset[int], tuple[int, ...]] = {}
 
     def match(self, facts: dict[str, Any], only: frozenset[int] | None = None) -> tuple[int, ...]:
         if self._divisions is not None:  # a zero divisor anywhere fails, on every engine
             self._divisions(facts)
+        preds = self._preds
         if only is not None:
-            preds = self._preds
-            return tuple(sorted(i for i in only if preds[i](facts)))
+            # the same few rules are asked again per incident: their order, found once
+            order = self._orders.get(only)
+            if order is None:
+                if len(self._orders) >= 64:  # bounded, whatever callers ask
+                    self._orders.clear()
+                order = self._orders[only] = tuple(sorted(only))
+            return tuple([i for i in order if preds[i](facts)])
         candidates: set[int] = set(self._unindexed)
-        for field, slot in self._by_field.items():
-            v = facts.get(field)
+        get = facts.get
+        for field, on_true, on_false, slot in self._flags:
+            v = get(field)
+            if v is True:
+                if on_true:
+                    candidates.update(on_true)
+            elif v is False:
+                if on_false:
+                    candidates.update(on_false)
+            elif v is not None:
+                hit = slot.get(v)
+                if hit:
+                    candidates.update(hit)
+        for field, slot in self._keyed:
+            v = get(field)
             if v is not None:
                 hit = slot.get(v)
                 if hit:
                     candidates.update(hit)
-        preds = self._preds
-        return tuple(sorted(i for i in candidates if preds[i](facts)))
+        return tuple(sorted([i for i in candidates if preds[i](facts)]))

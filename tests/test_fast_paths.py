@@ -1,0 +1,235 @@
+"""The fast paths give what the slow ones give.
+
+A decision takes a compiled incident checker, records made without attrs' generic
+``__init__``, and memos of what depends only on the rules that fired; each must give exactly
+what the plain code gives (the same facts, in the same order and types; the same problems;
+the same records), and every memo must stay bounded however many incidents are decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import errorrules
+from errorrules._base.errors import IncidentError
+from errorrules._decide import plan as plan_module
+from errorrules._decide.decision import (
+    Decision,
+    PersonConsequence,
+    TraceEvent,
+    VersionOutcome,
+    make_decision,
+    person_consequence,
+    trace_event,
+    with_versions,
+)
+from errorrules._lang.conditions import Compare, atoms_of
+from errorrules._load import incident_values
+from errorrules._load.incident import check_incident, compiled_checker
+
+from conftest import MINI, PARTY, ROOT
+from strategies import incidents, messy_incidents
+
+RULESETS = [
+    PARTY,
+    ROOT / "rulesets" / "cn-traffic-points-2022",
+    MINI,
+    ROOT / "tests" / "fixtures" / "lists",
+    ROOT / "tests" / "fixtures" / "ranges",
+]
+_LOADED: dict[str, errorrules.Ruleset] = {}
+
+
+def _rules(path: Any) -> errorrules.Ruleset:
+    key = str(path)
+    if key not in _LOADED:
+        _LOADED[key] = errorrules.load(path)
+    return _LOADED[key]
+
+
+def _outcome(model: Any, data: Any, fast: bool) -> Any:
+    """The facts as (name, type, value) in order, or the problems reported."""
+    try:
+        facts = check_incident(model, data, fast=fast)
+    except IncidentError as exc:
+        return ("problems", [attrs.astuple(p) for p in exc.problems])
+    return ("facts", [(k, type(v), v) for k, v in facts.items()])
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.name)
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_compiled_checker_agrees_with_the_full_check(path: Any, data: st.DataObject) -> None:
+    model = _rules(path).model
+    inc = data.draw(st.one_of(incidents(model), messy_incidents(model)))
+    fast = compiled_checker(model)(inc)
+    full = _outcome(model, inc, fast=False)
+    if fast is not None:  # taken: exactly the full check's facts, order and types included
+        assert full == ("facts", [(k, type(v), v) for k, v in fast.items()])
+    assert _outcome(model, inc, fast=True) == full
+
+
+def test_valid_incidents_take_the_compiled_checker(party: errorrules.Ruleset) -> None:
+    """The examples a host sends (JSON-native values) pass without the full check."""
+    import json
+
+    lines = (ROOT / "examples" / "incidents.jsonl").read_text(encoding="utf-8").splitlines()
+    checker = compiled_checker(party.model)
+    taken = [checker(json.loads(line)) is not None for line in lines if line.strip()]
+    assert taken and all(taken)
+
+
+def test_facts_come_in_schema_order_whatever_the_input_order(party: errorrules.Ruleset) -> None:
+    inc = {
+        "id": "X-1",
+        "unit": " 金石镇 ",
+        "occurred_at": "2027-03-02T09:30:00+08:00",
+        "area": "drafting",
+        "error_type": "typo",
+        "drafter": "张伟\u3000",
+    }
+    backwards = dict(reversed(list(inc.items())))
+    a, b = party.check_incident(inc), party.check_incident(backwards)
+    assert list(a) == list(b) == [f.name for f in party.model.fields if f.name in inc]
+    assert a["unit"] == "金石镇" and a["drafter"] == "张伟"
+
+
+def test_a_name_memo_that_is_full_still_normalises(
+    party: errorrules.Ruleset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incident_values, "NAMES_MEMO", 2)
+    base = {
+        "id": "N",
+        "unit": "金石镇",
+        "occurred_at": "2027-03-02T09:30:00+08:00",
+        "area": "drafting",
+        "error_type": "typo",
+    }
+    for i in range(6):
+        facts = party.check_incident({**base, "drafter": f" 张{i} "})
+        assert facts["drafter"] == f"张{i}"
+    with pytest.raises(IncidentError) as caught:
+        party.check_incident({**base, "drafter": "\u3000"})
+    assert [p.code for p in caught.value.problems] == ["incident.empty_name"]
+
+
+def test_factories_make_what_the_constructors_make() -> None:
+    read = (("loss", Decimal("1.5")), ("at", dt.datetime(2027, 1, 1, tzinfo=dt.UTC)))
+    a, b = trace_event("s", "r", "f:1", read, "e"), TraceEvent("s", "r", "f:1", read, "e")
+    assert type(a) is TraceEvent and a == b and attrs.astuple(a) == attrs.astuple(b)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        a.step = "x"  # type: ignore[misc]
+    values: tuple[Any, ...] = (
+        "张伟",
+        "direct",
+        ("talk",),
+        ("talk", "warning"),
+        Decimal(3),
+        False,
+        ("n",),
+        "major",
+        (("talk", (("months", 3),)),),
+        ("ban",),
+    )
+    c, d = person_consequence(*values), PersonConsequence(*values)
+    assert type(c) is PersonConsequence and c == d and attrs.astuple(c) == attrs.astuple(d)
+    assert c.but(("x",), Decimal(5)) == attrs.evolve(c, measures=("x",), points=Decimal(5))
+
+
+def test_make_decision_is_the_constructor(party: errorrules.Ruleset) -> None:
+    d = party.decide(
+        {
+            "id": "D",
+            "unit": "金石镇",
+            "occurred_at": "2027-03-02T09:30:00+08:00",
+            "area": "drafting",
+            "error_type": "typo",
+            "drafter": "张伟",
+        }
+    )
+    values = attrs.astuple(d, recurse=False)
+    made, built = make_decision(*values), Decision(*values)
+    assert type(made) is Decision and made == built
+    assert attrs.astuple(made, recurse=False) == attrs.astuple(built, recurse=False)
+    assert made.to_json() == built.to_json() == d.to_json()
+
+
+def test_with_versions_is_evolve(party: errorrules.Ruleset) -> None:
+    d = party.decide(
+        {
+            "id": "V",
+            "unit": "金石镇",
+            "occurred_at": "2027-03-02T09:30:00+08:00",
+            "area": "drafting",
+            "error_type": "typo",
+            "drafter": "张伟",
+        }
+    )
+    record = (VersionOutcome("v", dt.date(2027, 1, 1), ("DRF-01",), "general", Decimal(2), True),)
+    made = with_versions(d, record, "why")
+    assert made == attrs.evolve(d, versions=record, version_reason="why")
+    assert made.labels is d.labels
+
+
+def test_one_instant_in_two_zones_is_written_as_given(party: errorrules.Ruleset) -> None:
+    """Kept trace events are shared by what they read: a datetime (equal across zones, but
+    written with its own offset) must never be read from another decision's event."""
+    base = {
+        "id": "Z",
+        "unit": "金石镇",
+        "area": "drafting",
+        "error_type": "typo",
+        "drafter": "张伟",
+        "discovered_at": "2027-03-02T10:00:00+08:00",
+    }
+    east = party.decide({**base, "occurred_at": "2027-03-02T09:30:00+08:00"}).to_json()
+    utc = party.decide({**base, "occurred_at": "2027-03-02T01:30:00+00:00"}).to_json()
+    assert "2027-03-02T09:30:00+08:00" in east and "+00:00" not in east
+    assert "2027-03-02T01:30:00+00:00" in utc
+
+
+def test_plain_reads_leave_out_datetimes_and_decimals(party: errorrules.Ruleset) -> None:
+    plan = party._versions[-1].plan
+    kinds = {f.name: f.type for f in party.model.fields}
+    for r in party.compiled.rules:
+        if r.index in plan.plain_reads:
+            assert all(kinds.get(f) not in ("datetime", "decimal") for f in r.fields), r.id
+    assert plan.plain_reads  # the commonest rules (on an enum, on a flag) are kept
+
+
+def test_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many distinct incidents are decided, every memo holds at most MEMO_SIZE."""
+    monkeypatch.setattr(plan_module, "MEMO_SIZE", 8)
+    rules = errorrules.load(PARTY)  # a fresh plan, with empty memos
+    plan = rules._versions[-1].plan
+    kinds = [
+        (e.area, a.value)
+        for e in rules.model.errors
+        for a in atoms_of(e.when)
+        if isinstance(a, Compare) and a.field == "error_type"
+    ]
+    flags = ["issued_externally", "intentional", "cooperated", "self_found", "obstructed"]
+    decided = 0
+    for i, (area, kind) in enumerate(kinds * 2):
+        inc: dict[str, Any] = {
+            "id": f"M-{i}",
+            "unit": f"单位{i}",
+            "occurred_at": "2027-03-02T09:30:00+08:00",
+            "area": area,
+            "error_type": kind,
+            "drafter": f"人{i}",
+            "handler": f"经办{i}",
+            flags[i % len(flags)]: True,
+        }
+        rules.decide(inc)
+        decided += 1
+        for memo in (plan.memo, plan.held, plan.events):
+            assert len(memo) <= 8
+    assert decided > 20 and plan.events and plan.held
