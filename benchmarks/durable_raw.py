@@ -369,3 +369,92 @@ class RawFromRetePlan:
         self.hits.clear()
         self.match_prepared(self.prepare(facts))
         return tuple(sorted(self.hits))
+
+
+class RawCore:
+    """The floor under the rete engine as it now runs: durable's C core alone.
+
+    The rete engine's plan (shards, encodings, the gate that picks the shards an incident
+    can fire in), one kept session per shard, and for each fact exactly the C calls the
+    engine makes: ``assert_fact``, the actions it starts taken one by one
+    (``start_action_for_state``, ``complete_and_start_action``), ``retract_fact``. No
+    Python action runs and nothing is encoded while timed: ``prepare`` does, beforehand,
+    the gate's choice and each shard's JSON text. ``match_prepared`` is then durable's own
+    work for the incident; the engine's ``match`` ÷ it is what our Python layer adds.
+    """
+
+    def __init__(self, compiled: Any, *, record: bool = False) -> None:
+        import copy
+        import json
+
+        from durable import engine as de
+
+        from errorrules._engines import rete as _rete
+
+        self._json = json
+        self._core = de.durable_rules_engine
+        self._rete = _rete
+        self.plan = _rete.plan(compiled)
+        self.record = record
+        self.hits: set[int] = set()
+
+        class _Host(de.Host):
+            def get_action(self, name: str) -> Any:
+                return _empty
+
+            def _run(self) -> None:  # no timer threads (durable-rules-notes.md)
+                pass
+
+        self.host = _Host()
+        n = next(_names)
+        self.names: list[str] = []
+        self.handles: list[int] = []
+        self.sid = f"core{n}"
+        for k, shard in enumerate(self.plan.shards):
+            name = f"rawcore{n}_{k}"
+            definition = copy.deepcopy(shard.definition)
+            for rule in definition.values():
+                rule["run"] = "empty"
+            self.host.set_rulesets({name: definition})
+            self.names.append(name)
+            handle = self.host._ruleset_directory[name]._handle
+            self.handles.append(handle)
+            # as the engine does: the warm-up rule fires once in the session that is kept
+            self._one(handle, json.dumps({"sid": self.sid, "id": "x", _rete._WARM: 1}))
+
+    def prepare(self, facts: dict[str, Any]) -> list[tuple[int, str]]:
+        plan, marker = self.plan, self._rete._MARKER
+        out = []
+        for k in plan.gate.shards(facts):
+            shard = plan.shards[k]
+            fact: dict[str, Any] = {"sid": self.sid, "id": "x", marker: 1}
+            for f in shard.fields:
+                v = facts.get(f.name)
+                if v is not None:
+                    fact[f.prop] = f.encode(v)
+            for p in shard.precomputed:
+                fact[p.prop] = bool(p.predicate(facts))
+            out.append((self.handles[k], self._json.dumps(fact, ensure_ascii=False)))
+        return out
+
+    def _one(self, handle: int, text: str) -> None:
+        core = self._core
+        code, state = core.assert_fact(handle, text)
+        if code != 0:
+            return  # nothing matched, nothing stored
+        started = core.start_action_for_state(handle, state)
+        messages = None if started is None else started[1]
+        while messages is not None:
+            if self.record and messages[2] == "r":  # not the warm-up rule "w"
+                self.hits.add(int(messages[3 : messages.index('"', 2)]))
+            messages = core.complete_and_start_action(handle, state)
+        core.retract_fact(handle, f'{{"sid":"{self.sid}","id":"x"}}')
+
+    def match_prepared(self, prepared: list[tuple[int, str]]) -> None:
+        for handle, text in prepared:
+            self._one(handle, text)
+
+    def match(self, facts: dict[str, Any]) -> tuple[int, ...]:
+        self.hits.clear()
+        self.match_prepared(self.prepare(facts))
+        return tuple(sorted(self.hits))

@@ -74,7 +74,8 @@ def fired(d: dict[str, Any]) -> list[str]:
     if leaked and level in _SECRET:
         add("SEC-04")
 
-    # severity rules (they fire on their own condition, whatever error matched)
+    # severity rules: each holds only with its own error (the compiler joins its condition
+    # to the error's), so only the matched error's rules are tested
     ext = get("issued_externally") is True
     crit = get("leader_criticized") is True
     meet = get("meeting_affected") is True
@@ -83,81 +84,111 @@ def fired(d: dict[str, Any]) -> list[str]:
     event = get("event_level")
     delay = get("delay_days")
     loss = get("loss")
-    if ext:
-        add("DRF-01-R1")
-    if ext:
-        add("DRF-02-R1")
-    if crit:
-        add("DRF-02-R2")
-    if ext:
-        add("DRF-03-R1")
-    if ext:
-        add("DRF-05-R1")
-    if meet:
-        add("DRF-06-R1")
-    if delay is not None and delay >= 3:
-        add("DOC-01-R1")
-    if delay is not None and delay >= 10:
-        add("DOC-01-R2")
-    if ext:
-        add("DOC-02-R1")
-    if level in _SECRET:
-        add("DOC-02-R2")
-    if ext:
-        add("DOC-04-R1")
-    if ext:
-        add("DOC-05-R1")
-    if meet:
-        add("MTG-01-R1")
-    if event in _HIGH_EVENT:
-        add("MTG-01-R2")
-    if event in _HIGH_EVENT:
-        add("MTG-02-R1")
-    if meet:
-        add("MTG-03-R1")
-    if emerg:
-        add("INF-01-R1")
-    if emerg:
-        add("INF-02-R1")
-    if crit:
-        add("INF-03-R1")
-    if crit:
-        add("RSC-01-R1")
-    if level == "internal":
-        add("SEC-01-R1")
-    if leaked:
-        add("SEC-01-R2")
-    if leaked:
-        add("SEC-02-R1")
-    if delay is not None and delay >= 15:
-        add("SUP-01-R1")
-    if crit:
-        add("SUP-01-R2")
-    if compl:
-        add("RCP-01-R1")
-    if compl:
-        add("RCP-02-R1")
-    if event in _HIGH_EVENT:
-        add("RCP-03-R1")
-    if emerg:
-        add("DUT-01-R1")
-    if emerg:
-        add("DUT-02-R1")
-    if meet:
-        add("DUT-03-R1")
-    if emerg:
-        add("DUT-04-R1")
-    if meet:
-        add("LOG-01-R1")
-    if loss is not None and loss >= 5000:
-        add("LOG-02-R1")
-    if loss is not None and 10000 <= loss < 50000:
-        add("LOG-03-R1")
-    if loss is not None and loss >= 50000:
-        add("LOG-03-R2")
-    if crit:
-        add("CRD-01-R1")
-    if event in _HIGH_EVENT:
+    if code == "DRF-01":
+        if ext:
+            add("DRF-01-R1")
+    elif code == "DRF-02":
+        if ext:
+            add("DRF-02-R1")
+        if crit:
+            add("DRF-02-R2")
+    elif code == "DRF-03":
+        if ext:
+            add("DRF-03-R1")
+    elif code == "DRF-05":
+        if ext:
+            add("DRF-05-R1")
+    elif code == "DRF-06":
+        if meet:
+            add("DRF-06-R1")
+    elif code == "DOC-01":
+        if delay is not None and delay >= 3:
+            add("DOC-01-R1")
+        if delay is not None and delay >= 10:
+            add("DOC-01-R2")
+    elif code == "DOC-02":
+        if ext:
+            add("DOC-02-R1")
+        if level in _SECRET:
+            add("DOC-02-R2")
+    elif code == "DOC-04":
+        if ext:
+            add("DOC-04-R1")
+    elif code == "DOC-05":
+        if ext:
+            add("DOC-05-R1")
+    elif code == "MTG-01":
+        if meet:
+            add("MTG-01-R1")
+        if event in _HIGH_EVENT:
+            add("MTG-01-R2")
+    elif code == "MTG-02":
+        if event in _HIGH_EVENT:
+            add("MTG-02-R1")
+    elif code == "MTG-03":
+        if meet:
+            add("MTG-03-R1")
+    elif code == "INF-01":
+        if emerg:
+            add("INF-01-R1")
+    elif code == "INF-02":
+        if emerg:
+            add("INF-02-R1")
+    elif code == "INF-03":
+        if crit:
+            add("INF-03-R1")
+    elif code == "RSC-01":
+        if crit:
+            add("RSC-01-R1")
+    elif code == "SEC-01":
+        if level == "internal":
+            add("SEC-01-R1")
+        if leaked:
+            add("SEC-01-R2")
+    elif code == "SEC-02":
+        if leaked:
+            add("SEC-02-R1")
+    elif code == "SUP-01":
+        if delay is not None and delay >= 15:
+            add("SUP-01-R1")
+        if crit:
+            add("SUP-01-R2")
+    elif code == "RCP-01":
+        if compl:
+            add("RCP-01-R1")
+    elif code == "RCP-02":
+        if compl:
+            add("RCP-02-R1")
+    elif code == "RCP-03":
+        if event in _HIGH_EVENT:
+            add("RCP-03-R1")
+    elif code == "DUT-01":
+        if emerg:
+            add("DUT-01-R1")
+    elif code == "DUT-02":
+        if emerg:
+            add("DUT-02-R1")
+    elif code == "DUT-03":
+        if meet:
+            add("DUT-03-R1")
+    elif code == "DUT-04":
+        if emerg:
+            add("DUT-04-R1")
+    elif code == "LOG-01":
+        if meet:
+            add("LOG-01-R1")
+    elif code == "LOG-02":
+        if loss is not None and loss >= 5000:
+            add("LOG-02-R1")
+    elif code == "LOG-03":
+        if loss is not None and 10000 <= loss < 50000:
+            add("LOG-03-R1")
+        if loss is not None and loss >= 50000:
+            add("LOG-03-R2")
+    elif code == "CRD-01":
+        if crit:
+            add("CRD-01-R1")
+    elif code == "CRD-02" and event in _HIGH_EVENT:  # the last: nothing else to fall to
         add("CRD-02-R1")
 
     # factors (从重、从轻、免予)

@@ -59,7 +59,21 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\
 
 TARGETS = {
     "python_vs_zen": ("python engine (with traces) ÷ zen-engine throughput", ">=", 1.0),
-    "rete_vs_raw": ("rete engine time ÷ raw durable-rules time, per incident", "<=", 1.3),
+    "check_match_vs_hand": (
+        "validation + matching ÷ the hand-written function, time per incident",
+        "<=",
+        3.0,
+    ),
+    "workers_2_vs_1": (
+        "`errorrules decide --workers 2` ÷ `--workers 1` throughput",
+        ">=",
+        1.8,
+    ),
+    "rete_vs_raw": (
+        "rete engine time ÷ raw durable-rules time (its own API, every shard), per incident",
+        "<=",
+        1.3,
+    ),
     "scale_1000_vs_50": (
         "python engine: time per decision at 1,000 definitions ÷ at 50",
         "<=",
@@ -239,13 +253,14 @@ def w_python(p: dict[str, Any]) -> dict[str, Any]:
     for (file, _line, func), (_cc, nc, _tt, ct, _callers) in pstats.Stats(  # type: ignore[attr-defined]
         prof
     ).stats.items():
-        if func == "check_incident" and file.endswith("_incident.py"):
+        path = file.replace(os.sep, "/")
+        if func == "check_incident" and path.endswith("_load/incident.py"):
             calls["check_incident"] += nc
             cum["check_incident"] += ct
-        elif func == "match" and file.endswith("_python.py"):
+        elif func == "match" and path.endswith("_engines/python.py"):
             calls["match"] += nc
             cum["match"] += ct
-        elif func == "decide" and file.endswith("_api.py"):
+        elif func == "decide" and path.endswith("_api.py"):
             cum["decide"] += ct
     res["checks_per_decision"] = calls["check_incident"] / k
     res["matches_per_decision"] = calls["match"] / k
@@ -403,8 +418,13 @@ def w_raw(p: dict[str, Any]) -> dict[str, Any]:
         res["rete_unavailable"] = f"{type(exc).__name__}: {exc}"
         res["assert"] = measure(fn, prepared, latency_n=0, per_call=True, warm=100)
         return res
-    both = interleaved({"assert": (fn, prepared), "rete_match": (eng.match, facts)})
-    res.update(both)
+    contenders = {"assert": (fn, prepared), "rete_match": (eng.match, facts)}
+    try:  # the floor under the engine as it runs now: the C core alone, the same calls
+        core = durable_raw.RawCore(rules.compiled)
+        contenders["core"] = (core.match_prepared, [core.prepare(f) for f in facts])
+    except Exception as exc:
+        res["core_unavailable"] = f"{type(exc).__name__}: {exc}"
+    res.update(interleaved(contenders))
     return res
 
 
@@ -575,7 +595,7 @@ def _scale_one(
         res["m"] = measure(
             lambda i: rules.decide(i, engine="rete"), incidents, latency_n=0, per_call=True, warm=20
         )
-        res["match"] = measure(eng.match, facts, latency_n=0, per_call=True, warm=0)
+        res.update(_rete_split(rules, eng, facts))
     elif engine == "raw":
         import durable_raw
 
@@ -611,6 +631,42 @@ def _scale_one(
         }
         res["m"] = measure(lambda i: zeng.evaluate("t", i), incidents, latency_n=len(incidents))
     return res
+
+
+def _rete_split(rules: Any, eng: Any, facts: list[Any]) -> dict[str, Any]:
+    """Where a rete match's time goes: ``engine.match`` against durable's C core alone doing
+    the same work (``durable_raw.RawCore``: the engine's shards, gate, kept sessions and C
+    calls, facts encoded beforehand), timed interleaved; and cProfile's split of the match
+    between the C core's calls and everything else."""
+    import durable_raw
+
+    out: dict[str, Any] = {}
+    gate = getattr(getattr(eng, "plan", None), "gate", None)
+    if gate is not None:
+        out["asked_mean"] = sum(len(gate.shards(f)) for f in facts) / len(facts)
+    try:
+        core = durable_raw.RawCore(rules.compiled)
+        prepared = [core.prepare(f) for f in facts]
+    except Exception as exc:  # durable_raw follows the engine's internals; say so if they moved
+        out["core_unavailable"] = f"{type(exc).__name__}: {exc}"
+        out["match"] = measure(eng.match, facts, latency_n=0, per_call=True, warm=0)
+    else:
+        both = interleaved({"match": (eng.match, facts), "core": (core.match_prepared, prepared)})
+        out.update(both)
+    prof = cProfile.Profile()
+    prof.enable()
+    for f in facts:
+        eng.match(f)
+    prof.disable()
+    c_time = total = 0.0
+    for (_file, _line, func), (_cc, _nc, tt, _ct, _callers) in pstats.Stats(  # type: ignore[attr-defined]
+        prof
+    ).stats.items():
+        total += tt
+        if "durable_rules_engine" in func:
+            c_time += tt
+    out["profile_c_share"] = c_time / total if total else None
+    return out
 
 
 def w_scale_inproc(p: dict[str, Any]) -> dict[str, Any]:
@@ -663,6 +719,74 @@ def w_scale_inproc(p: dict[str, Any]) -> dict[str, Any]:
         out[defs]["python"]["m"] = m
     for defs, m in interleaved(zens, rounds=10, warm=50).items():
         out[defs]["zen"]["m"] = m
+    return out
+
+
+def w_loading(p: dict[str, Any]) -> dict[str, Any]:
+    """``errorrules.load`` of each synthetic catalogue with libyaml's parser and without it
+    (``_load.yaml`` then reads with PyYAML's pure-Python parser, as where PyYAML has no
+    libyaml): the best of ``repeat`` loads each, alternating, and the YAML files alone."""
+    import errorrules
+    from errorrules._load import yaml as ryaml
+
+    have_c = ryaml._CParser
+    out: dict[str, Any] = {"libyaml": have_c is not None}
+    for defs, folder in p["folders"].items():
+        files = sorted(Path(folder).glob("*.yaml"))
+        res: dict[str, Any] = {"files": len(files)}
+        res["bytes"] = sum(f.stat().st_size for f in files)
+        for k in range(p["repeat"]):
+            for parser in ("c", "pure") if k % 2 == 0 else ("pure", "c"):
+                if parser == "c" and have_c is None:
+                    continue
+                ryaml._CParser = have_c if parser == "c" else None
+                try:
+                    t0 = time.perf_counter()
+                    for f in files:
+                        ryaml.load_file(str(f), f.name)
+                    t1 = time.perf_counter()
+                    errorrules.load(folder)
+                    t2 = time.perf_counter()
+                finally:
+                    ryaml._CParser = have_c
+                for key, v in ((f"{parser}_yaml_s", t1 - t0), (f"{parser}_load_s", t2 - t1)):
+                    res[key] = min(res.get(key, v), v)
+        out[defs] = res
+    return out
+
+
+def w_many(p: dict[str, Any]) -> dict[str, Any]:
+    """``errorrules decide RULESET INCIDENTS --workers N`` (output to /dev/null): wall-clock
+    time for each N, alternating, best of ``repeat``; the workers' CPU time beside it."""
+    import resource
+
+    out: dict[str, Any] = {"n": p["n"], "cores": os.cpu_count()}
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from errorrules._cli.main import main; sys.exit(main())",
+    ]
+    for k in range(p["repeat"]):
+        for w in p["workers"] if k % 2 == 0 else p["workers"][::-1]:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            with open(os.devnull, "w", encoding="utf-8") as sink:
+                proc = subprocess.run(
+                    [*cmd, "decide", p["ruleset"], p["incidents"], "--workers", str(w)],
+                    stdout=sink,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    check=False,
+                    cwd=str(ROOT),
+                )
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode not in (0, 1):
+                return {"failed": f"--workers {w}: exit {proc.returncode}: {proc.stderr[-300:]}"}
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            best = out.get(str(w))
+            if best is None or wall < best["wall_s"]:
+                out[str(w)] = {"wall_s": wall, "cpu_s": cpu, "rate": p["n"] / wall}
     return out
 
 
@@ -753,6 +877,8 @@ def w_tables(p: dict[str, Any]) -> dict[str, Any]:
 
 
 WORKERS = {
+    "loading": w_loading,
+    "many": w_many,
     "tables": w_tables,
     "scale_inproc": w_scale_inproc,
     "profile": w_profile,
@@ -887,6 +1013,8 @@ def plan_sizes(args: argparse.Namespace) -> dict[str, Any]:
             "memory_traced": 200,
             "memory_pool": min(n, 5_000),
             "profile": 0,
+            "load_repeat": 1,
+            "many_repeat": 1,
         }
     return {
         "n": n,
@@ -903,6 +1031,8 @@ def plan_sizes(args: argparse.Namespace) -> dict[str, Any]:
         "memory_traced": 1_000,
         "memory_pool": min(n, 20_000),
         "profile": 3_000,
+        "load_repeat": 3,
+        "many_repeat": 2,
     }
 
 
@@ -1052,6 +1182,28 @@ def main() -> int:
                     got.get(engine) if engine in got else {"failed": got.get("failed", "no result")}
                 )
 
+        print("loading (libyaml and pure-Python YAML parsers):", flush=True)
+        R["loading"] = step(
+            f"{', '.join(map(str, folders))} definitions, each parser",
+            "loading",
+            {"folders": {str(k): v for k, v in folders.items()}, "repeat": sizes["load_repeat"]},
+            600,
+        )
+
+        print("many decisions at once (errorrules decide --workers N):", flush=True)
+        R["many"] = step(
+            f"{sizes['n']:,} incidents, --workers 1 and 2",
+            "many",
+            {
+                "ruleset": str(RULESET),
+                "incidents": str(inc_path),
+                "n": sizes["n"],
+                "workers": [1, 2],
+                "repeat": sizes["many_repeat"],
+            },
+            2400 * slow + 120,
+        )
+
         print("memory (python engine):", flush=True)
         R["memory"] = step(
             f"{sizes['memory_checkpoints'][-1]:,} decisions",
@@ -1192,6 +1344,24 @@ def ratios(R: dict[str, Any]) -> dict[str, dict[str, Any]]:
         status(R.get("zen")) or status(R.get("python")) or "missing",
         f"; CPU-time basis {_cpu_ratio(R)}",
     )
+    chk, mat = _get(R, "python", "check", "cpu_us"), _get(R, "python", "match", "cpu_us")
+    hand = _get(R, "hand", "fired", "cpu_us")
+    put(
+        "check_match_vs_hand",
+        (chk + mat) / hand if chk and mat and hand else None,
+        status(R.get("hand")) or status(R.get("python")) or "missing",
+        f" (CPU time: check_incident {chk or 0:.1f} µs + engine.match {mat or 0:.1f} µs vs "
+        f"{hand or 0:.1f} µs; matching alone ÷ hand-written: {(mat or 0) / (hand or 1):.2f})",
+    )
+    many = R.get("many") or {}
+    w1, w2 = _get(many, "1", "rate"), _get(many, "2", "rate")
+    put(
+        "workers_2_vs_1",
+        w2 / w1 if w1 and w2 else None,
+        status(many) or "missing",
+        f" ({many.get('n', 0):,} incidents through the command, output to /dev/null; "
+        f"{w1 or 0:,.0f} and {w2 or 0:,.0f} decisions/s wall-clock on {many.get('cores')} cores)",
+    )
     rete_t = _get(R, "raw", "rete_match", "cpu_us")
     rete_w = _get(R, "raw", "rete_match", "rate")
     raw_w = _get(R, "raw", "assert", "rate")
@@ -1205,6 +1375,12 @@ def ratios(R: dict[str, Any]) -> dict[str, dict[str, Any]]:
             extra += (
                 f"; a whole rete decision (validation, {mpd:.0f} match(es), decision, trace)"
                 f" ÷ raw: {dec / raw_t:.2f}"
+            )
+        core_t = _get(R, "raw", "core", "cpu_us")
+        if core_t:
+            extra += (
+                f"; ÷ durable's C core alone making the engine's own calls (facts encoded "
+                f"beforehand): {rete_t / core_t:.2f}"
             )
         put("rete_vs_raw", rete_t / raw_t, "", " (engine.match vs raw assert, CPU time)" + extra)
     else:
@@ -1349,6 +1525,15 @@ def render_table(R: dict[str, Any]) -> str:
                 raw.get("assert"),
                 f"translation: {raw.get('translation')}, {raw.get('shards')} "
                 f"ruleset(s); facts pre-encoded; " + _verify_note(raw.get("verify")),
+            )
+        )
+    if raw.get("core"):
+        rows.append(
+            _row(
+                "  durable's C core alone, engine's calls",
+                raw.get("core"),
+                "the rete engine's shards, gate and kept sessions, no Python action; facts "
+                "pre-encoded; timed interleaved with the two rows above",
             )
         )
     own = R.get("raw_own")
