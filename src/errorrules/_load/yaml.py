@@ -206,16 +206,7 @@ class _Composer:
                 raise _TooDeep(
                     None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
                 )
-            anchor = event.anchor
-            if anchor is not None:
-                if anchor in self.anchors:
-                    raise yaml.composer.ComposerError(
-                        f"found duplicate anchor {anchor!r}; first occurrence",
-                        self.anchors[anchor],
-                        "second occurrence",
-                        event.start_mark,
-                    )
-                self.anchors[anchor] = event.start_mark
+            self._anchor(event)
             if isinstance(event, yaml.ScalarEvent):
                 return self.scalar(event, loc, keep)
             if isinstance(event, yaml.SequenceStartEvent):
@@ -258,16 +249,21 @@ class _Composer:
         """A good (plain scalar) key: what ``node`` checks, without building it."""
         if self.depth + 1 > MAX_DEPTH + 1:
             raise _TooDeep(None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        self._anchor(event)
+
+    def _anchor(self, event: Any) -> None:
+        """Note an event's anchor; a second one of the same name is PyYAML's own error."""
         anchor = event.anchor
-        if anchor is not None:
-            if anchor in self.anchors:
-                raise yaml.composer.ComposerError(
-                    f"found duplicate anchor {anchor!r}; first occurrence",
-                    self.anchors[anchor],
-                    "second occurrence",
-                    event.start_mark,
-                )
-            self.anchors[anchor] = event.start_mark
+        if anchor is None:
+            return
+        if anchor in self.anchors:
+            raise yaml.composer.ComposerError(
+                f"found duplicate anchor {anchor!r}; first occurrence",
+                self.anchors[anchor],
+                "second occurrence",
+                event.start_mark,
+            )
+        self.anchors[anchor] = event.start_mark
 
     def _bad_key(self, event: Any, keys: dict[str, Location]) -> tuple[str, str] | None:
         """Why a key is refused (its code and message), or None for a good one."""
