@@ -360,9 +360,11 @@ def _many_notes(R: dict[str, Any], w: Any) -> None:
         return
     w(
         f"The command over the run's {many.get('n', 0):,} incidents (JSON Lines), output to "
-        "`/dev/null`, best of the runs, alternating. With N > 1, `Ruleset.decide_many` spawns N "
-        "worker processes, each loading the ruleset once (about a second of the run, for "
-        "the interpreter, the import and the load); chunks of 256 lines go out, each worker "
+        "`/dev/null`, best of the runs, alternating. With N > 1, `Ruleset.decide_many` forks N "
+        "worker processes, which inherit the ruleset the command loaded and start at once (a "
+        "spawned worker, the way on other systems or from a process running threads, spends "
+        "most of a second on the interpreter, the import and the load); chunks of 256 lines "
+        "go out, each worker "
         "parses its lines and decides them, and each decision comes back as its JSON text, "
         "made in the worker (a `Decision` costs more to pickle and unpickle than to make). "
         "The parent only reads the file, sends the chunks and prints: the output, its order "

@@ -8,6 +8,7 @@ number of workers; and no worker process outlives the call, however it ends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,13 +16,16 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import errorrules
+from errorrules._base.pool import start_method
 
 from conftest import MINI, PARTY
 
@@ -147,24 +151,81 @@ def test_a_mistake_in_a_keyword_is_raised_before_anything_is_decided(
         party.decide_many(never, engine="nope")
 
 
-def test_workers_need_a_ruleset_loaded_from_somewhere(party: errorrules.Ruleset) -> None:
+@contextlib.contextmanager
+def _another_thread() -> Iterator[None]:
+    """A second thread running in this process: workers are then spawned, never forked."""
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert start_method() == "spawn"
+        yield
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_spawned_workers_need_a_ruleset_loaded_from_somewhere(party: errorrules.Ruleset) -> None:
     built = errorrules.Ruleset(party.versions)
     assert built.source is None
     assert [type(r) for r in built.decide_many(_examples()[:2])] == [errorrules.Decision] * 2
-    with pytest.raises(ValueError, match=r"errorrules\.load\(\)"):
+    with _another_thread(), pytest.raises(ValueError, match=r"errorrules\.load\(\)"):
         built.decide_many(_examples(), workers=2)
     assert errorrules.load("party-office").source == "party-office"  # a bundled name
     assert party.source == str(PARTY.resolve())
 
 
-def test_a_ruleset_changed_on_disk_since_it_was_loaded_is_refused(tmp_path: Path) -> None:
+def test_a_ruleset_changed_on_disk_is_refused_by_spawned_workers(tmp_path: Path) -> None:
     folder = tmp_path / "mini"
     shutil.copytree(MINI, folder)
     rules = errorrules.load(folder)
     f = folder / "ruleset.yaml"
     f.write_text(f.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    with pytest.raises(errorrules.ErrorrulesError, match="changed after it was loaded"):
+    with (
+        _another_thread(),
+        pytest.raises(errorrules.ErrorrulesError, match="changed after it was loaded"),
+    ):
         list(rules.decide_many([{"id": "x"}], workers=2))
+
+
+def _script(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+    """``body`` run as a fresh script (one thread, whatever this test process runs)."""
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(body), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_workers_forked_from_a_single_thread_take_the_callers_ruleset(tmp_path: Path) -> None:
+    # Forked, a worker decides with what the caller holds: a ruleset built in memory, or one
+    # whose files changed since (as one process would); with a thread running, it spawns.
+    folder = tmp_path / "party"
+    shutil.copytree(PARTY, folder)
+    got = _script(
+        tmp_path,
+        f"""
+        import json, threading
+        import errorrules
+        from errorrules._base.pool import start_method
+
+        if __name__ == "__main__":
+            rules = errorrules.load({str(folder)!r})
+            with open({str(folder / "ruleset.yaml")!r}, "a", encoding="utf-8") as f:
+                f.write(chr(10) + "# edited" + chr(10))
+            built = errorrules.Ruleset(rules.versions)
+            items = [json.loads(x) for x in open({str(EXAMPLES)!r}, encoding="utf-8")]
+            one = [d.to_json() for d in rules.decide_many(items)]
+            print(start_method())
+            print(one == [d.to_json() for d in rules.decide_many(items, workers=2, chunk=3)])
+            print(one == [d.to_json() for d in built.decide_many(items, workers=2, chunk=3)])
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
+            print(start_method())
+        """,
+    )
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["fork", "True", "True", "spawn"]
 
 
 # --------------------------------------------------------------------------- the command
@@ -258,8 +319,9 @@ def _processes() -> dict[int, tuple[int, str, str]]:
 
 
 def _workers(pid: int) -> list[int]:
-    """The live worker processes under ``pid``. multiprocessing's resource tracker (one per
-    process that uses it, ending with that process) is not a worker; nor is a zombie."""
+    """The live worker processes under ``pid`` (forked or spawned). multiprocessing's
+    resource tracker (one per process that uses it, ending with that process) is not a
+    worker; nor is a zombie."""
     procs = _processes()
     found, todo = [], [pid]
     while todo:
@@ -267,7 +329,7 @@ def _workers(pid: int) -> list[int]:
         for child, (ppid, state, cmd) in procs.items():
             if ppid == parent:
                 todo.append(child)
-                if state != "Z" and "spawn_main" in cmd:
+                if state != "Z" and "resource_tracker" not in cmd:
                     found.append(child)
     return found
 
@@ -358,3 +420,40 @@ def test_ctrl_c_on_the_command_ends_every_worker(tmp_path: Path) -> None:
     while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _alive(workers) == []
+
+
+@needs_proc
+def test_workers_end_when_their_caller_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import itertools, json, os, sys, time
+            import errorrules
+
+            if __name__ == "__main__":
+                sys.path.insert(0, {str(Path(__file__).parent)!r})
+                from test_decide_many import _workers
+                rules = errorrules.load({str(PARTY)!r})
+                example = json.loads(open({str(EXAMPLES)!r}, encoding="utf-8").readline())
+                results = rules.decide_many(itertools.repeat(example), workers=2, chunk=5)
+                next(results)
+                print(*_workers(os.getpid()), flush=True)
+                time.sleep(60)
+            """
+        ),
+        encoding="utf-8",
+    )
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        proc.kill()  # SIGKILL: no clean-up runs in the caller
+        _, err = proc.communicate(timeout=30)
+    assert len(workers) == 2
+    deadline = time.monotonic() + 30
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive(workers) == []
+    assert "Traceback" not in err

@@ -19,13 +19,14 @@ from ._assess.lines import RECORDS, is_decided
 from ._assess.scoring import Assessment, Period, assess
 from ._base.errors import EngineUnavailable, IncidentError, Problem
 from ._base.location import Location
+from ._base.pool import start_method
 from ._base.suggest import did_you_mean
 from ._compile.compiler import CompiledRuleset, compile_ruleset
 from ._decide.combine import combine
 from ._decide.decision import Decision, Finish
 from ._decide.history import History, HistoryRecord, keeps_points, kept_values
 from ._decide.limitation import check_act_times
-from ._decide.many import decide_apart, decide_here
+from ._decide.many import Inherited, decide_apart, decide_here
 from ._decide.pipeline import Plan, decide
 from ._decide.versions import before_first, decide_across, version_at
 from ._engines import Engine
@@ -377,10 +378,13 @@ class Ruleset:
         against the same ``history``: for records that must each see the ones before, use
         :meth:`decide_in_order`, which cannot be spread over processes.
 
-        ``workers=N`` (N > 1) decides chunks of ``chunk`` incidents in N processes, each of
-        which loads this ruleset once from :attr:`source` (so it must have come from
-        :func:`load`, unchanged since: its hash is checked) and receives ``history`` once;
-        incidents and results are pickled, so incidents must be plain data. A Decision costs
+        ``workers=N`` (N > 1) decides chunks of ``chunk`` incidents in N processes. On Linux,
+        from a process that runs one thread, the workers are forked: each inherits this
+        ruleset and ``history`` as they are, and starts at once. Anywhere else (other systems,
+        or a process running threads, which a fork could leave holding their locks) each is
+        spawned and loads this ruleset once from :attr:`source` (so it must have come from
+        :func:`load`, unchanged since: its hash is checked) and receives ``history`` once.
+        Incidents and results are pickled, so incidents must be plain data. A Decision costs
         more to send back than to make (its trace is many small objects): ``render="json"``
         (``to_json()``) or ``render="explain"`` (``explain(lang)``) makes the text in the
         worker and sends only that. ``parse``, when given, turns each item into its incident
@@ -411,15 +415,17 @@ class Ruleset:
         }
         if workers == 1:
             return decide_here(self, incidents, keywords, render, lang, parse)
-        if self.source is None:
+        method = start_method()
+        if method == "spawn" and self.source is None:
             raise ValueError(
-                "decide_many(workers > 1) loads the ruleset again in each worker: it needs a "
+                "decide_many(workers > 1) loads the ruleset again in each worker here (workers "
+                "are forked only on Linux, from a process running one thread): it needs a "
                 "ruleset from errorrules.load(), not one built in memory"
             )
         self.engine(name)  # fails here, once, where the engine cannot run (EngineUnavailable)
         shas = tuple(m.sha256 for m in self._models)
         job = (
-            load,
+            Inherited(self) if method == "fork" else load,
             _labels_of,
             self.source,
             self.default_engine,
@@ -429,7 +435,7 @@ class Ruleset:
             lang,
             parse,
         )
-        return decide_apart(incidents, job, _labels_of(self), workers, chunk)
+        return decide_apart(incidents, job, _labels_of(self), workers, chunk, method)
 
 
 def _labels_of(rules: Ruleset) -> list[Any]:

@@ -10,8 +10,12 @@ here, spends about half a millisecond of the parent's time per chunk on its queu
 threads), and a worker never writes while the parent writes to it, so large chunks and
 answers cannot fill both pipes at once.
 
-Workers are *spawned*: a fresh interpreter each, never a ``fork`` of a parent that may be
-running threads (a forked child inherits their locks held). They ignore SIGINT: Ctrl-C
+Workers are *forked* where that is safe — on Linux, from a process that runs one thread
+(counted by the kernel, so an extension's own threads count too): a forked child inherits
+what the parent has loaded and starts at once, where a spawned one spends most of a second
+importing and loading before its first chunk. Anywhere else they are *spawned*, a fresh
+interpreter each: a forked child of a process running threads would inherit their locks
+held (:func:`start_method`). They ignore SIGINT: Ctrl-C
 reaches the whole process group, and only the parent decides what it means. Whenever the
 parent stops early — an exception, Ctrl-C, or a consumer that stops reading — the workers
 are terminated and waited for, so none outlives the call. A worker that dies (a crash in an
@@ -24,8 +28,10 @@ import collections
 import contextlib
 import itertools
 import multiprocessing
+import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
 
@@ -40,8 +46,14 @@ def _serve(
     work: Callable[[list[Any]], list[Any]],
     initializer: Callable[..., None],
     initargs: tuple[Any, ...],
+    inherited: tuple[Any, ...] = (),
 ) -> None:
-    """A worker's life: start once, then answer each chunk until told to stop (``None``)."""
+    """A worker's life: start once, then answer each chunk until told to stop (``None``).
+
+    ``inherited``: the parent's ends of the pipes, which a forked worker holds too; closed
+    first, or the worker would never see its own pipe end when the parent goes away."""
+    for other in inherited:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     failed: BaseException | None = None
     try:
@@ -56,12 +68,16 @@ def _serve(
         if batch is None:
             return
         if failed is not None:
-            conn.send(("raise", _sendable(failed)))
-            continue
+            answer: tuple[str, Any] = ("raise", _sendable(failed))
+        else:
+            try:
+                answer = ("ok", work(batch))
+            except Exception as exc:
+                answer = ("raise", _sendable(exc))
         try:
-            conn.send(("ok", work(batch)))
-        except Exception as exc:
-            conn.send(("raise", _sendable(exc)))
+            conn.send(answer)
+        except OSError:  # the parent went away while this chunk was decided
+            return
 
 
 def _sendable(exc: BaseException) -> BaseException:
@@ -72,6 +88,17 @@ def _sendable(exc: BaseException) -> BaseException:
     return exc
 
 
+def start_method() -> str:
+    """``"fork"`` where forking this process is safe now (Linux, one thread), else ``"spawn"``."""
+    if not sys.platform.startswith("linux"):
+        return "spawn"  # macOS: system libraries are not fork-safe even without threads
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:  # no /proc: the threads cannot be counted
+        return "spawn"
+    return "fork" if threads == 1 else "spawn"
+
+
 def ordered_chunks(
     work: Callable[[list[T]], list[R]],
     items: Iterable[T],
@@ -80,16 +107,23 @@ def ordered_chunks(
     chunk: int,
     initializer: Callable[..., None],
     initargs: tuple[Any, ...] = (),
+    method: str = "spawn",
 ) -> Generator[R, None, None]:
     """``work(chunk)`` for consecutive chunks of ``items`` in ``workers`` processes; every
     result, in input order.
 
-    ``work`` and ``initializer`` are module-level functions (they are sent by name); their
-    arguments and results are pickled. Nothing is started before the first result is asked
-    for.
+    ``method`` is how the workers start (:func:`start_method` tells which is safe): with
+    ``"spawn"``, ``work`` and ``initializer`` are module-level functions (they are sent by
+    name) and ``initargs`` are pickled; with ``"fork"`` the workers inherit them as they are.
+    Chunks and results are pickled either way. Nothing is started before the first result is
+    asked for.
     """
     source = iter(items)
-    ctx = multiprocessing.get_context("spawn")
+    ctx = (
+        multiprocessing.get_context("fork")
+        if method == "fork"
+        else multiprocessing.get_context("spawn")
+    )
     procs: list[Any] = []
     conns: list[Any] = []
     turn: collections.deque[int] = collections.deque()  # the worker of each chunk out
@@ -104,7 +138,10 @@ def ordered_chunks(
     try:
         for _ in range(workers):
             mine, theirs = ctx.Pipe()
-            p = ctx.Process(target=_serve, args=(theirs, work, initializer, initargs), daemon=True)
+            inherited = (mine, *conns) if method == "fork" else ()
+            p = ctx.Process(
+                target=_serve, args=(theirs, work, initializer, initargs, inherited), daemon=True
+            )
             p.start()
             theirs.close()
             procs.append(p)

@@ -93,8 +93,7 @@ def _arguments(s: argparse.ArgumentParser, *, together: bool, explain: bool) -> 
             metavar="N",
             type=int,
             default=1,
-            help="decide in N processes (each loads the ruleset once); the output is the same "
-            "as with 1, in the same order",
+            help="decide in N processes; the output is the same as with 1, in the same order",
         )
 
 

@@ -1,8 +1,9 @@
 """Many decisions at once: in this process, or in worker processes that each load the ruleset.
 
 ``Ruleset.decide_many`` calls :func:`decide_here` (one process) or :func:`decide_apart`
-(``_base.pool``'s worker processes). A worker loads the ruleset once, from where the caller
-loaded it, and checks that its hash is the caller's; it sends back per incident a small
+(``_base.pool``'s worker processes). A forked worker takes the caller's ruleset as it
+inherited it (:class:`Inherited`); a spawned one loads it once, from where the caller loaded
+it, and checks that its hash is the caller's. Either sends back per incident a small
 ``(kind, value)``: the decision's text when the caller asked for text, the Decision without
 its labels (the same in every process, reattached by the caller) otherwise, or the problems
 of a rejected incident. An exception crosses as its problems (our problem errors do not
@@ -52,17 +53,29 @@ def decide_here(
             yield _render(d, render, lang)
 
 
+@attrs.frozen
+class Inherited:
+    """A forked worker's loader: the caller's ruleset itself, inherited with the process."""
+
+    rules: Any
+
+    def __call__(self, source: Any, engine: str) -> Any:
+        return self.rules
+
+
 def decide_apart(
     incidents: Iterable[Mapping[str, Any]],
     job: tuple[Any, ...],
     labels: list[Any],
     workers: int,
     chunk: int,
+    method: str,
 ) -> Generator[Result, None, None]:
     """Each incident decided in one of ``workers`` processes, yielded in input order.
 
-    ``job`` is :func:`_worker_start`'s arguments (the loader, and a function giving a
-    ruleset's labels by version, are module-level functions of the caller, sent by name);
+    ``job`` is :func:`_worker_start`'s arguments: the loader (an :class:`Inherited` when
+    ``method`` is ``"fork"``; when it is ``"spawn"``, like the function giving a ruleset's
+    labels by version, a module-level function of the caller, sent by name) and the rest;
     ``labels`` the caller's own labels of each version.
     """
     results = ordered_chunks(
@@ -72,6 +85,7 @@ def decide_apart(
         chunk=chunk,
         initializer=_worker_start,
         initargs=job,
+        method=method,
     )
     for kind, value in results:
         if kind == "text":
@@ -100,7 +114,8 @@ def _worker_start(
     lang: str,
     parse: Callable[[Any], Any] | None,
 ) -> None:
-    """Load the ruleset once in this worker (a failure is sent back with the first chunk)."""
+    """The ruleset of this worker, loaded once or inherited (a failure is sent back with the
+    first chunk)."""
     try:
         rules = load(source, engine=engine)
         if tuple(m.sha256 for m in rules.versions) != shas:
