@@ -394,15 +394,7 @@ class Ruleset:
         ``multiprocessing`` code, a script that calls this with ``workers > 1`` must do so
         under ``if __name__ == "__main__":``.
         """
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
-        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-            raise ValueError(f"chunk must be a whole number of at least 1, got {chunk!r}")
-        if render not in (None, "json", "explain") or lang not in ("zh", "en"):
-            raise ValueError(
-                f"render must be None, 'json' or 'explain' and lang zh or en, got "
-                f"{render!r}, {lang!r}"
-            )
+        _check_many(workers, chunk, render, lang)
         name = engine or self.default_engine
         if name not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
@@ -436,6 +428,18 @@ class Ruleset:
             parse,
         )
         return decide_apart(incidents, job, _labels_of(self), workers, chunk, method)
+
+
+def _check_many(workers: object, chunk: object, render: object, lang: object) -> None:
+    """``decide_many``'s own arguments, checked before anything starts."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a whole number of at least 1, got {chunk!r}")
+    if render not in (None, "json", "explain") or lang not in ("zh", "en"):
+        raise ValueError(
+            f"render must be None, 'json' or 'explain' and lang zh or en, got {render!r}, {lang!r}"
+        )
 
 
 def _labels_of(rules: Ruleset) -> list[Any]:
