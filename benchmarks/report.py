@@ -165,6 +165,16 @@ def render(R: dict[str, Any], table: str) -> str:
         "timed that way and the same loop gives the throughput. Garbage collection stays on. "
         "Each section runs in a fresh child process, one after another."
     )
+    w(
+        f"- **The ratios' basis.** This machine's speed drifts (the same command has taken "
+        f"31 s and 47 s in one hour), so a contender timed in its own process at its own "
+        f"time carries that drift into a ratio. The python engine's `decide()`, "
+        f"`check_incident`, `engine.match`, zen-engine's `evaluate(key)` and the hand-written "
+        f"function are therefore also timed in one process over the first "
+        f"{sizes.get('paired_n', 0):,} incidents, in 20 alternating chunks (the order "
+        "reversed every other chunk), each call timed; the ratios of the first two targets "
+        "are that run's CPU time per call, the separate runs' ratios beside them."
+    )
     short = [
         f"{name} over the first {sizes[key]:,}"
         for name, key in (("the rete engine", "rete_n"), ("raw durable-rules", "raw_n"))
@@ -184,6 +194,7 @@ def render(R: dict[str, Any], table: str) -> str:
     w(table)
     w("```")
     w("")
+    _paired_notes(R, w)
     # ------------------------------------------------------------------ ratios
     w("## Ratios (targets, not asserted)")
     w("")
@@ -208,6 +219,38 @@ def render(R: dict[str, Any], table: str) -> str:
     _src_issues(R, w)
     _caveats(R, w)
     return "\n".join(out) + "\n"
+
+
+def _paired_notes(R: dict[str, Any], w: Any) -> None:
+    """The interleaved run the first two ratios are read from."""
+    pr = R.get("paired") or {}
+    if "decide" not in pr:
+        return
+    w("## The same incidents, one process, alternating chunks")
+    w("")
+    w(
+        "The basis of the first two ratios (see *The ratios' basis* above): every contender "
+        "over the same incidents, chunk by chunk in turn, each call timed."
+    )
+    w("")
+    w("| contender | calls | CPU µs each | wall µs each | p50 µs | p99 µs |")
+    w("|---|---|---|---|---|---|")
+    names = {
+        "decide": "errorrules python: `decide()`",
+        "check": "of which `check_incident`",
+        "match": "of which `engine.match` (facts checked beforehand)",
+        "zen": "zen-engine: `evaluate(key)`",
+        "hand": "hand-written Python function",
+    }
+    for key, name in names.items():
+        m = pr.get(key)
+        if not m:
+            continue
+        w(
+            f"| {name} | {m['n']:,} | {m['cpu_us']:.1f} | {1e6 * m['wall_s'] / m['n']:.1f} | "
+            f"{m['p50_us']:.1f} | {m['p99_us']:.1f} |"
+        )
+    w("")
 
 
 def _scaling_notes(R: dict[str, Any], w: Any) -> None:
