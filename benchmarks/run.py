@@ -32,6 +32,7 @@ import cProfile
 import datetime as _dt
 import functools
 import gc
+import inspect
 import io
 import json
 import os
@@ -405,6 +406,65 @@ def w_paired(p: dict[str, Any]) -> dict[str, Any]:
         "match": (eng.match, facts),
     }
     return interleaved(contenders, rounds=p.get("rounds", 20))
+
+
+def w_steps(p: dict[str, Any]) -> dict[str, Any]:
+    """Where one ``decide()`` goes, step by step: each function the pipeline calls (and
+    ``check_incident`` and ``engine.match`` beside it) wrapped in a timer, over the same
+    incidents. The wrappers cost time of their own, so the total is given beside the bare
+    ``decide()`` of the same run; a step's time excludes the timed steps it calls."""
+    import errorrules._api as api
+    from errorrules._decide import pipeline
+
+    rules = _load(p["ruleset"])
+    incidents = _read_incidents(p["incidents"], p.get("limit"))
+    for i in incidents[:500]:
+        rules.decide(i)
+    gc.collect()
+    c0 = time.process_time()
+    for i in incidents:
+        rules.decide(i)
+    bare = (time.process_time() - c0) / len(incidents) * 1e6
+    ns = time.perf_counter_ns
+    acc: dict[str, int] = {}
+    calls: dict[str, int] = {}
+
+    inner = [0]  # the time of the timed calls inside the one running: not its own
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            t, outer = ns(), inner[0]
+            inner[0] = 0
+            try:
+                return fn(*a, **k)
+            finally:
+                spent = ns() - t
+                acc[name] = acc.get(name, 0) + spent - inner[0]
+                calls[name] = calls.get(name, 0) + 1
+                inner[0] = outer + spent
+
+        return wrapper
+
+    # every function the pipeline's decide() calls by name, whichever module it lives in
+    # (those defined in the pipeline itself call the others, so they are left unwrapped)
+    for name, fn in list(vars(pipeline).items()):
+        if (
+            inspect.isfunction(fn)
+            and fn.__module__.startswith("errorrules._decide.")
+            and fn.__module__ != pipeline.__name__
+        ):
+            setattr(pipeline, name, timed(name, fn))
+    api.check_incident = timed("check_incident", api.check_incident)  # type: ignore[attr-defined]
+    for v in rules._versions:
+        eng = v.engine("python")
+        eng.match = timed("engine.match", eng.match)  # type: ignore[method-assign]
+    c0 = time.process_time()
+    for i in incidents:
+        rules.decide(i)
+    wrapped = (time.process_time() - c0) / len(incidents) * 1e6
+    n = len(incidents)
+    steps = {k: {"us": v / n / 1e3, "calls": calls[k] / n} for k, v in acc.items()}
+    return {"n": n, "bare_us": bare, "wrapped_us": wrapped, "steps": steps}
 
 
 def w_raw(p: dict[str, Any]) -> dict[str, Any]:
@@ -918,6 +978,7 @@ WORKERS = {
     "hand": w_hand,
     "zen": w_zen,
     "paired": w_paired,
+    "steps": w_steps,
     "raw": w_raw,
     "rete": w_rete,
     "scale": w_scale,
@@ -1152,6 +1213,12 @@ def main() -> int:
             "paired",
             {**base, "limit": sizes["paired_n"]},
             900 * slow + 120,
+        )
+        R["steps"] = step(
+            "python decide(), step by step",
+            "steps",
+            {**base, "limit": sizes["paired_n"] // 2},
+            600 * slow + 120,
         )
         R["raw"] = step(
             "raw durable-rules (rete engine's translation), interleaved with rete match",
