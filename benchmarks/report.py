@@ -749,17 +749,6 @@ def _src_issues(R: dict[str, Any], w: Any) -> None:
 
 
 ISSUES = [
-    "The equality index (`_anchor` in `_compile/compiler.py`) looks only at a condition's "
-    "top-level conjuncts and takes the first equality it finds. A severity rule is "
-    "compiled as its error's condition joined to its own; when the error's condition is "
-    'itself an `and` (`error_type == "t0042" and issued_externally`), the rule is keyed on '
-    "its own condition instead (`issued_externally == true`), or on nothing for a range "
-    "(`delay_days in [3..)`), so the python engine evaluates it for every incident with that "
-    "fact, or for every incident ({unindexed} unindexed rules at 1,000 definitions, by the "
-    "compiler's stats). Flattening nested `and`s and keying each rule on the field with the "
-    "most values, as the rete engine's shard gate does (`_anchors` in "
-    "`_engines/rete/planning.py`), keys every error and severity rule of a synthetic "
-    "catalogue on its error type.",
     "The rete engine encodes every field of an incident into C's integer codes in Python "
     "(`_engines/rete/encoding.py`): for one incident that costs about what durable's whole "
     "match costs in C (*The rete engine* above). Encoding only the fields the asked shards "

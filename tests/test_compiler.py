@@ -64,3 +64,28 @@ def test_python_engine_evaluates_only_candidates(party: errorrules.Ruleset) -> N
     fired = engine.match(facts)
     assert fired == PythonEngine(compiled).match(facts)
     assert len(calls) < len(compiled.rules) / 2
+
+
+def test_a_rule_is_keyed_on_its_most_selective_equality_even_inside_nested_ands(
+    tmp_path: Any,
+) -> None:
+    # A severity rule is its error's condition joined to its own: with the error's own
+    # condition an `and`, the key must still be the error type (one incident in many has
+    # it), not the boolean beside it (half the incidents) nor nothing (a range) — or every
+    # incident makes the engine evaluate the rule.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import synth
+
+    folder = synth.write_catalogue(PARTY, tmp_path / "syn", 200)
+    compiled = errorrules.load(folder).compiled
+    by_rule: dict[int, str] = {}
+    for field, values in compiled.index.by_field.items():
+        for rules in values.values():
+            for i in rules:
+                by_rule[i] = field
+    for rule in compiled.rules:
+        if rule.kind in ("error", "severity") and "error_type" in rule.fields:
+            assert by_rule.get(rule.index) == "error_type", (rule.id, rule.condition)

@@ -81,23 +81,46 @@ def _collect_rules(state: CompileState) -> None:
     state.stats["rules"] = len(out)
 
 
-def _anchor(cond: c.Condition) -> tuple[str, tuple[Any, ...]] | None:
-    """A conjunct that must hold for ``cond`` to hold and can be looked up by equality."""
-    parts = cond.items if isinstance(cond, c.And) else (cond,)
-    for p in parts:
-        if isinstance(p, c.Compare) and p.op == "==":
-            return p.field, (p.value,)
-        if isinstance(p, c.InSet):
-            return p.field, p.values
-    return None
+def _anchors(cond: c.Condition) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every conjunct that must hold for ``cond`` to hold and can be looked up by equality,
+    nested ``and``s flattened (a severity rule is its error's condition and its own)."""
+    found: list[tuple[str, tuple[Any, ...]]] = []
+    todo = [cond]
+    while todo:
+        p = todo.pop(0)
+        if isinstance(p, c.And):
+            todo[:0] = p.items
+        elif isinstance(p, c.Compare) and p.op == "==":
+            found.append((p.field, (p.value,)))
+        elif isinstance(p, c.InSet):
+            found.append((p.field, p.values))
+    return found
+
+
+def _pick_anchors(
+    rules: list[CompiledRule],
+) -> list[tuple[str, tuple[Any, ...]] | None]:
+    """Each rule's key: of the conjuncts it could be keyed on, the one on the field with the
+    most distinct values over the whole catalogue (``error_type`` before a boolean, which
+    half the incidents have true), then the one listing fewest values. Any of them would
+    give the same matches — the whole condition is still evaluated — but the index's point
+    is how few rules an incident makes the engine evaluate."""
+    candidates = [_anchors(rule.condition) for rule in rules]
+    values: dict[str, set[Any]] = {}
+    for found in candidates:
+        for field, vals in found:
+            values.setdefault(field, set()).update(vals)
+    return [
+        min(found, key=lambda a: (-len(values[a[0]]), len(a[1]))) if found else None
+        for found in candidates
+    ]
 
 
 def _build_index(state: CompileState) -> None:
     """Equality index so that an incident checks only the rules that can match it."""
     by_field: dict[str, dict[Any, list[int]]] = {}
     unindexed: list[int] = []
-    for rule in state.rules:
-        anchor = _anchor(rule.condition)
+    for rule, anchor in zip(state.rules, _pick_anchors(state.rules), strict=True):
         if anchor is None:
             unindexed.append(rule.index)
             continue
