@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 import attrs
 
-from .._model.canonical import dumps, jsonable
+from .._model.canonical import dumps, jsonable, plain_json
 from .._model.ruleset import Label
 from .explain import explain_decision
 
@@ -360,16 +359,11 @@ class Decision:
 
     def to_json(self) -> str:
         """``dumps(self.to_dict())``: ``to_dict`` already gives plain JSON data, so it is
-        encoded as it is, without ``jsonable`` walking it again (a value it does not give
-        plainly is made plain by ``jsonable``, as ``dumps`` would)."""
+        encoded as it is (``plain_json``: by orjson, the standard library's bytes), without
+        ``jsonable`` walking it again (a value it does not give plainly is made plain by
+        ``jsonable``, as ``dumps`` would)."""
         try:
-            return json.dumps(
-                self.to_dict(),
-                sort_keys=True,
-                ensure_ascii=False,
-                separators=(",", ":"),
-                default=jsonable,
-            )
+            return plain_json(self.to_dict())
         except TypeError:  # a key json cannot sort or write (none is expected): the long way
             return dumps(self.to_dict())
 
