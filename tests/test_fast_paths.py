@@ -120,6 +120,25 @@ def test_a_name_memo_that_is_full_still_normalises(
     assert [p.code for p in caught.value.problems] == ["incident.empty_name"]
 
 
+def test_lists_of_names_are_normalised_through_a_bounded_memo_too(
+    party: errorrules.Ruleset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incident_values, "NAMES_MEMO", 2)
+    base = {
+        "id": "N",
+        "unit": "金石镇",
+        "occurred_at": "2027-03-02T09:30:00+08:00",
+        "area": "drafting",
+        "error_type": "typo",
+    }
+    for i in range(6):  # the memo fills after two names; the rest are normalised each time
+        facts = party.check_incident({**base, "dissenters": [f" 李{i} ", f"王{i}\u3000", " 李0"]})
+        assert facts["dissenters"] == (f"李{i}", f"王{i}", "李0")
+    with pytest.raises(IncidentError) as caught:  # a name the memo holds, beside an empty one
+        party.check_incident({**base, "dissenters": [" 李0 ", "\u3000"]})
+    assert [p.code for p in caught.value.problems] == ["incident.empty_name"]
+
+
 def test_factories_make_what_the_constructors_make() -> None:
     read = (("loss", Decimal("1.5")), ("at", dt.datetime(2027, 1, 1, tzinfo=dt.UTC)))
     a, b = trace_event("s", "r", "f:1", read, "e"), TraceEvent("s", "r", "f:1", read, "e")

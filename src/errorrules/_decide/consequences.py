@@ -104,8 +104,15 @@ def _read(entry: Consequence, facts: dict[str, Any]) -> tuple[tuple[str, Any], .
 
 def is_exempt(applied: list[Factor], people: list[PersonConsequence]) -> bool:
     """Exempt as a whole: a factor exempts everyone, or every person's consequence is exempt."""
-    everyone = next((f for f in applied if f.effect.exempt and not f.roles), None)
-    return everyone is not None or (bool(people) and all(c.exempt for c in people))
+    for f in applied:  # loops, not generators: this runs per incident, over a few items
+        if f.effect.exempt and not f.roles:
+            return True
+    if not people:
+        return False
+    for c in people:
+        if not c.exempt:
+            return False
+    return True
 
 
 def entry_points(plan: Plan, entry: Consequence, facts: dict[str, Any]) -> Decimal:

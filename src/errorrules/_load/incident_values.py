@@ -463,8 +463,13 @@ def _decimal(lo: Decimal | None, hi: Decimal | None) -> Convert:
         if t is int:
             if not -_DECIMAL_INT < v < _DECIMAL_INT:
                 return _SLOW
+            # an integer's Decimal is already canonical (exponent 0, no exponent notation):
+            # canonical_decimal would give these very digits back
             num = Decimal(v)
-        elif t is str or t is float or t is Decimal:
+            if (lo is not None and num < lo) or (hi is not None and num > hi):
+                return _SLOW
+            return num
+        if t is str or t is float or t is Decimal:
             found = _to_decimal(v)
             if found is None or found.adjusted() > 15 or len(found.as_tuple().digits) > MAX_DIGITS:
                 return _SLOW
@@ -499,16 +504,37 @@ _from_iso = _dt.datetime.fromisoformat
 
 
 def _texts(person: bool) -> Convert:
+    """A list of texts; of names, each normalised, with a bounded memo as ``_named`` keeps
+    (a name in it passed every test before)."""
+    memo: dict[str, str] = {}
+
     def texts(v: Any) -> Any:
         if (type(v) is not list and type(v) is not tuple) or len(v) > MAX_ITEMS:
             return _SLOW
+        if person:
+            names = []
+            for x in v:
+                found = memo.get(x) if type(x) is str else None
+                if found is None:
+                    found = _new_name(x)
+                    if found is None:
+                        return _SLOW
+                names.append(found)
+            return tuple(names)
         for x in v:
             if type(x) is not str or len(x) > MAX_TEXT or not (x.isascii() or _unicode(x)):
                 return _SLOW
-        if not person:
-            return tuple(v)
-        names = tuple(normalise_person(x) for x in v)
-        return _SLOW if "" in names else names
+        return tuple(v)
+
+    def _new_name(x: Any) -> str | None:
+        if type(x) is not str or len(x) > MAX_TEXT or not (x.isascii() or _unicode(x)):
+            return None
+        clean = normalise_person(x)
+        if not clean:
+            return None
+        if len(memo) < NAMES_MEMO:
+            memo[x] = clean
+        return clean
 
     return texts
 
