@@ -707,7 +707,9 @@ def _steps_table(R: dict[str, Any], w: Any) -> None:
         f"Where one `decide()` goes, step by step (`benchmarks/run.py`'s *steps* section: every "
         f"function the pipeline calls wrapped in a timer, over {st['n']:,} incidents; the "
         f"bare `decide()` took {st['bare_us']:.1f} µs CPU in the same process, wrapped "
-        f"{st['wrapped_us']:.1f} µs, the steps add up to {total:.1f} µs):"
+        f"{st['wrapped_us']:.1f} µs; what a wrapper adds to what it records, "
+        f"{st.get('overhead_ns', 0):.0f} ns a call, measured on a function that does nothing, "
+        f"is taken off each step, and the steps add up to {total:.1f} µs):"
     )
     w("")
     w("| step | µs per decision | share | calls per decision | what it does |")
