@@ -172,8 +172,10 @@ def render(R: dict[str, Any], table: str) -> str:
         f"`check_incident`, `engine.match`, zen-engine's `evaluate(key)` and the hand-written "
         f"function are therefore also timed in one process over the first "
         f"{sizes.get('paired_n', 0):,} incidents, in 20 alternating chunks (the order "
-        "reversed every other chunk), each call timed; the ratios of the first two targets "
-        "are that run's CPU time per call, the separate runs' ratios beside them."
+        "reversed every other chunk), each call timed, each contender over its own copy of "
+        "the incidents (on shared ones, all but the first of a round would find them warm in "
+        "the cache); the ratios of the first two targets are that run's CPU time per call, "
+        "the separate runs' ratios beside them."
     )
     short = [
         f"{name} over the first {sizes[key]:,}"

@@ -386,11 +386,16 @@ def w_paired(p: dict[str, Any]) -> dict[str, Any]:
     import zen_table
 
     rules = _load(p["ruleset"])
-    incidents = _read_incidents(p["incidents"], p.get("limit"))
     content = zen_table.decision_content(rules.compiled.rules)
     engine = zen.ZenEngine({"loader": {"type": "static", "content": {"t": json.loads(content)}}})
     eng = rules.engine("python")
-    facts = [rules.check_incident(i) for i in incidents]
+
+    def own() -> list[dict[str, Any]]:
+        # Each contender reads its own copy: on shared dicts the ones after the first in a
+        # round would find the incidents in the cache, warm from the one before.
+        return _read_incidents(p["incidents"], p.get("limit"))
+
+    facts = [rules.check_incident(i) for i in own()]
 
     def hand(inc: dict[str, Any]) -> Any:
         try:
@@ -399,10 +404,10 @@ def w_paired(p: dict[str, Any]) -> dict[str, Any]:
             return None
 
     contenders = {
-        "decide": (lambda i: rules.decide(i, engine="python"), incidents),
-        "zen": (lambda i: engine.evaluate("t", i), incidents),
-        "hand": (hand, incidents),
-        "check": (rules.check_incident, incidents),
+        "decide": (lambda i: rules.decide(i, engine="python"), own()),
+        "zen": (lambda i: engine.evaluate("t", i), own()),
+        "hand": (hand, own()),
+        "check": (rules.check_incident, own()),
         "match": (eng.match, facts),
     }
     return interleaved(contenders, rounds=p.get("rounds", 20))
