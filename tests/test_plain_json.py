@@ -99,3 +99,23 @@ _plain = st.recursive(
 @given(_plain)
 def test_any_plain_data_is_written_as_the_standard_library_writes_it(data: Any) -> None:
     assert plain_json(data) == _standard(data)
+
+
+def test_datetimes_are_written_as_isoformat_writes_them_whatever_the_offset() -> None:
+    odd = _dt.timezone(_dt.timedelta(hours=5, minutes=30, seconds=15))  # historic zones
+    for tz in (odd, _dt.UTC, _dt.timezone(_dt.timedelta(hours=-8))):
+        data = {"at": _dt.datetime(1901, 1, 2, 3, 4, 5, 678, tzinfo=tz), "d": _dt.date(2027, 1, 2)}
+        assert plain_json(data) == _standard(data)
+
+
+def test_a_decisions_json_is_its_dict_written_by_the_standard_library() -> None:
+    import errorrules
+
+    from conftest import PARTY, ROOT
+
+    rules = errorrules.load(PARTY)
+    lines = (ROOT / "examples" / "incidents.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        d = rules.decide(json.loads(line))
+        assert d.to_json() == _standard(d.to_dict())
+        assert d.to_dict(plain=False) != d.to_dict() or not d.trace  # the fast path was taken

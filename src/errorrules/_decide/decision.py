@@ -29,12 +29,16 @@ class TraceEvent:
     read: tuple[tuple[str, Any], ...]
     effect: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, plain: bool = True) -> dict[str, Any]:
+        """Plain JSON data; ``plain=False`` leaves the values read as they are, for a writer
+        that makes them plain as it writes (``plain_json``, which the decision's JSON takes)."""
         return {
             "step": self.step,
             "rule": self.rule,
             "source": self.source,
-            "read": {k: v if type(v) in _NATIVE else jsonable(v) for k, v in self.read},
+            "read": {k: v if type(v) in _NATIVE else jsonable(v) for k, v in self.read}
+            if plain
+            else dict(self.read),
             "effect": self.effect,
         }
 
@@ -326,8 +330,12 @@ class Decision:
     def points_total(self) -> Decimal:
         return sum([c.points for c in self.consequences], _ZERO)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Stable, versioned, JSON-ready; identical inputs give identical dicts."""
+    def to_dict(self, plain: bool = True) -> dict[str, Any]:
+        """Stable, versioned, JSON-ready; identical inputs give identical dicts.
+
+        ``plain=False`` leaves the trace's and the derived facts' values as they are (a
+        Decimal, a datetime), for ``to_json``'s writer, which makes them plain as it writes
+        (``plain_json``): the same text, without walking them twice."""
         return {
             "format": FORMAT,
             "ruleset": {
@@ -347,12 +355,14 @@ class Decision:
             "consequences": [c.to_dict() for c in self.consequences],
             "points_total": jsonable(self.points_total),
             "exempt": self.exempt,
-            "derived": {k: v if type(v) in _NATIVE else jsonable(v) for k, v in self.derived},
+            "derived": {k: v if type(v) in _NATIVE else jsonable(v) for k, v in self.derived}
+            if plain
+            else dict(self.derived),
             "ladders": [x.to_dict() for x in self.ladders],
             "limitation": self.limitation,
             "versions": [v.to_dict() for v in self.versions],
             "version_reason": self.version_reason,
-            "trace": [t.to_dict() for t in self.trace],
+            "trace": [t.to_dict(plain) for t in self.trace],
             # only for rulesets with outputs: decisions of the others stay byte-identical
             **({} if self.outputs is None else {"outputs": dict(jsonable(list(self.outputs)))}),
         }
@@ -363,7 +373,7 @@ class Decision:
         ``jsonable`` walking it again (a value it does not give plainly is made plain by
         ``jsonable``, as ``dumps`` would)."""
         try:
-            return plain_json(self.to_dict())
+            return plain_json(self.to_dict(plain=False))
         except TypeError:  # a key json cannot sort or write (none is expected): the long way
             return dumps(self.to_dict())
 

@@ -112,7 +112,11 @@ def plain_json(data: Any) -> str:
 try:  # an optional speed-up (a dependency, but a wheel may be missing somewhere)
     import orjson as _orjson
 
-    _SORTED = _orjson.OPT_SORT_KEYS
+    # Datetimes and dataclasses to ``default`` (jsonable), as the standard library sends
+    # them: orjson's own datetime text differs for an offset with seconds.
+    _SORTED = (
+        _orjson.OPT_SORT_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+    )
 except ImportError:  # pragma: no cover - orjson is installed with errorrules
     _orjson = None  # type: ignore[assignment]
     _SORTED = 0
