@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -28,11 +29,16 @@ from errorrules._decide.decision import (
     make_decision,
     person_consequence,
     trace_event,
+    version_outcome,
     with_versions,
 )
+from errorrules._decide.facts import canonical_hours
+from errorrules._decide.history import add_years, hours_between
+from errorrules._decide.versions import lex_mitior
 from errorrules._lang.conditions import Compare, atoms_of
 from errorrules._load import incident_values
 from errorrules._load.incident import check_incident, compiled_checker
+from errorrules._model.canonical import canonical_decimal
 
 from conftest import MINI, PARTY, ROOT
 from strategies import incidents, messy_incidents
@@ -252,3 +258,115 @@ def test_memos_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         for memo in (plan.memo, plan.held, plan.events):
             assert len(memo) <= 8
     assert decided > 20 and plan.events and plan.held
+
+
+_ZONES = st.one_of(
+    st.integers(-23 * 60, 23 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m))),
+    st.sampled_from(["Asia/Shanghai", "America/New_York", "Pacific/Apia", "Europe/London"]).map(
+        ZoneInfo
+    ),
+)
+_INSTANTS = st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2199, 12, 31), timezones=_ZONES)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(a=_INSTANTS, b=_INSTANTS)
+def test_canonical_hours_is_the_canonical_hours_between(a: dt.datetime, b: dt.datetime) -> None:
+    """The integer arithmetic gives the very Decimal (digits and exponent) of the long way."""
+    slow = canonical_decimal(hours_between(a, b))
+    fast = canonical_hours(a, b)
+    assert fast.as_tuple() == slow.as_tuple() and str(fast) == str(slow)
+
+
+@pytest.mark.parametrize("seconds", [0, 1, -1, 4, 5, 36, 360, 3600, -3600, 35999, 10**9 + 7])
+def test_canonical_hours_at_the_edges(seconds: int) -> None:
+    a = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    b = a + dt.timedelta(seconds=seconds)
+    assert str(canonical_hours(a, b)) == str(canonical_decimal(hours_between(a, b)))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(start=_INSTANTS, found=_INSTANTS, years=st.integers(1, 10))
+def test_surely_within_is_within(start: dt.datetime, found: dt.datetime, years: int) -> None:
+    """The limitation step's shortcut says "in time" only where adding the years would."""
+    near = start + dt.timedelta(days=365 * years - 2) - dt.timedelta(microseconds=1)
+    for when in (found, near):
+        if when - start < dt.timedelta(days=365 * years - 2):
+            assert when <= add_years(start, years)
+
+
+def test_limitation_shortcut_keeps_the_decisions(party: errorrules.Ruleset) -> None:
+    """Acts found just inside, at and just past the period: as the long way judges them."""
+    plan = party._versions[-1].plan
+    assert plan.surely_within == dt.timedelta(days=365 * 2 - 2)
+    base = {
+        "id": "L",
+        "unit": "金石镇",
+        "area": "drafting",
+        "error_type": "typo",
+        "drafter": "张伟",
+        "occurred_at": "2025-03-02T09:30:00+08:00",
+    }
+    for found, expired in [
+        ("2027-02-27T09:30:00+08:00", False),
+        ("2027-03-02T09:30:00+08:00", False),
+        ("2027-03-02T09:30:01+08:00", True),
+        ("2027-03-02T01:30:01+00:00", True),
+    ]:
+        d = party.decide({**base, "discovered_at": found})
+        assert (d.limitation is not None) is expired, found
+
+
+def test_version_outcome_is_the_constructor() -> None:
+    values: tuple[Any, ...] = (
+        "2027.1",
+        dt.date(2027, 1, 1),
+        ("DOC-04",),
+        "major",
+        Decimal(3),
+        True,
+    )
+    made, built = version_outcome(*values), VersionOutcome(*values)
+    assert type(made) is VersionOutcome and made == built
+    assert attrs.astuple(made) == attrs.astuple(built)
+
+
+@pytest.mark.parametrize("words", ["the act", "the end of the continuing act", "another act"])
+def test_lex_mitior_says_what_it_always_said(words: str) -> None:
+    said = f"从旧兼从轻: rule at {words} unless a later one is lighter"
+    assert lex_mitior(1, 0, words, False) == ([1], said)
+    assert lex_mitior(1, 1, words, False) == ([1], said)
+    assert lex_mitior(0, 2, words, False) == ([0, 1, 2], said)
+
+
+def test_rematch_gives_what_merging_both_matches_gives(party: errorrules.Ruleset) -> None:
+    """Whether or not the phase-2 rules changed their answer, the rules of each kind are those
+    the two matches give together, in rule order."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from gen import IncidentGenerator
+
+    from errorrules._decide.facts import after_classification, derive, history_facts
+    from errorrules._decide.history import History
+    from errorrules._decide.match import by_kind, rematch
+
+    v = party._versions[-1]
+    plan, engine = v.plan, v.engine("python")
+    assert plan.two_phase
+    gen = IncidentGenerator(party)
+    changed = 0
+    for i in range(400):
+        facts = dict(party.check_incident(gen.incident(i)))
+        trace: list[TraceEvent] = []
+        history_facts(plan, facts, History(), trace)
+        derive(plan, plan.derived1, facts, trace)
+        fired = engine.match(facts)
+        kinds = by_kind(plan, fired)
+        after_classification(plan, facts, trace, plan.rank["grave"] if i % 2 else 0)
+        again = engine.match(facts, plan.phase2)
+        merged = tuple(sorted({i for i in fired if i not in plan.phase2} | set(again)))
+        changed += again != tuple(i for i in fired if i in plan.phase2)
+        rematch(plan, engine, fired, facts, kinds)
+        assert kinds == by_kind(plan, merged)
+    assert changed  # both ways were taken

@@ -35,8 +35,8 @@ def weigh_factors(
     for r in fired:
         prepared = texts[r.id]
         f = prepared.factor
-        if exclusive:
-            blocker = next((a for a in applied if (a.code, f.code) in exclusive), None)
+        if exclusive and applied:
+            blocker = _blocker(applied, f.code, exclusive)
             if blocker is not None:
                 effect = f"not applied: excluded by {blocker.code}"
                 trace.append(trace_event("factor", f.code, r.source, read_by(r, facts), effect))
@@ -53,3 +53,13 @@ def weigh_factors(
             ev = trace_event("factor", f.code, r.source, read, effect)
         trace.append(ev)
     return outcomes, applied
+
+
+def _blocker(
+    applied: list[Factor], code: str, exclusive: frozenset[tuple[str, str]]
+) -> Factor | None:
+    """The first applied factor that excludes ``code`` (or that it excludes), or None."""
+    for a in applied:  # a loop, not a generator: this runs per factor, per incident
+        if (a.code, code) in exclusive:
+            return a
+    return None

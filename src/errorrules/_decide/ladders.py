@@ -27,9 +27,12 @@ def climb_ladders(
     t = plan.time
     if not m.ladders or t is None or facts.get(t.as_of) is None or not consequences:
         return []
-    ladders = m.ladders if len(history) else plan.ladders_alone
+    counted = bool(len(history))
+    ladders = m.ladders if counted else plan.ladders_alone
+    if not ladders:  # no history, and no ladder this decision alone can move
+        return []
     as_of = facts[t.as_of]
-    me = facts.get(m.id_field) if m.id_field else None
+    me = facts.get(m.id_field) if m.id_field and counted else None
     out: list[LadderOutcome] = []
     for ladder in ladders:
         for i, c in enumerate(consequences):
@@ -47,7 +50,7 @@ def climb_ladders(
                     exclude=me,
                     sample=1000,
                 )
-                if len(history)
+                if counted
                 else (0, [])
             )
             count = prior_n + 1

@@ -68,6 +68,8 @@ def limitation(plan: Plan, facts: dict[str, Any], trace: list[TraceEvent]) -> st
     start = start or facts.get(t.as_of)
     if found is None or start is None:
         return None
+    if plan.surely_within is not None and found - start < plan.surely_within:
+        return None  # the commonest: found well within any period (no date to move)
     years = t.limitation_years
     if t.extended_years and plan.limit_pred is not None and plan.limit_pred(facts):
         years = t.extended_years

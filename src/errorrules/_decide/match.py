@@ -32,6 +32,8 @@ def rematch(
     """Ask the phase-2 rules again and replace the factors and allocations that fired."""
     rules, kind, phase2 = plan.rules, plan.kinds, plan.phase2
     again = engine.match(facts, phase2)
+    if again == tuple([i for i in fired if i in phase2]):
+        return  # the same phase-2 rules fired as before: nothing to replace
     factors = [r for r in kinds["factor"] if r.index not in phase2]
     allocations = [r for r in kinds["allocation"] if r.index not in phase2]
     for i in again:

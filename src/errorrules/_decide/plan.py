@@ -8,6 +8,7 @@ factor's description): the steps then look them up instead of formatting them ag
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -157,7 +158,16 @@ class Plan:
             if m.time is not None and m.time.extended_when is not None
             else None
         )
+        #: a discovery sooner than this after the act is in time under any period the
+        #: ruleset gives (its shortest, in 365-day years, less two days: a year has at
+        #: least 365, and two UTC offsets differ by less than two days); see ``limitation``
+        self.surely_within: _dt.timedelta | None = None
+        if m.time is not None and m.time.limitation_years is not None:
+            shortest = min(m.time.limitation_years, m.time.extended_years or 10**6)
+            if shortest >= 1:
+                self.surely_within = _dt.timedelta(days=365 * shortest - 2)
         self._prepare_texts(compiled)
+        self._prepare_steps()
 
     def _prepare_texts(self, compiled: CompiledRuleset) -> None:
         """The lookups and texts the steps would otherwise build per incident."""
@@ -222,6 +232,29 @@ class Plan:
         #: the ladders this decision's step alone can move (a tier of one): with no history,
         #: the others reach no tier, so the ladders step asks only these
         self.ladders_alone = tuple(lad for lad in m.ladders if any(t.count <= 1 for t in lad.tiers))
+
+    def _prepare_steps(self) -> None:
+        """What the steps would otherwise look up one attribute at a time, per incident."""
+        #: derived fact → what ``derive`` looks up for it: name, kind, fields, where it is
+        #: written, its predicate (``when``) and its limits by severity (a deadline)
+        self.derived_parts: dict[str, tuple[Any, ...]] = {
+            d.name: (
+                d.name,
+                d.kind,
+                d.fields,
+                self.sources[d.name],
+                self.derived_preds.get(d.name),
+                self.hours[d.name],
+            )
+            for d in self.model.derived
+        }
+        #: allocation rule index → its allocation, and whether its person field arrives
+        #: normalised (see ``allocate``)
+        self.allocs = {
+            r.index: (self.allocations[r.id], self.clean_person[r.id])
+            for r in self.rules
+            if r.kind == "allocation"
+        }
 
     def _severity_step(self, owner: str, rid: str) -> tuple[tuple[int, str], ...]:
         e = self.errors[owner]

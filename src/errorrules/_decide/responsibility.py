@@ -34,12 +34,11 @@ def allocate(
     people: list[Responsibility] = []
     taken: set[str] = set()
     spared_any = False
-    clean = plan.clean_person
     held = plan.held
     for r in fired:
-        a = plan.allocations[r.id]
+        a, clean = plan.allocs[r.index]
         value = facts.get(a.person)
-        if not clean[a.id]:
+        if not clean:
             names = persons(value)
         elif value is None:
             continue  # names nobody, spares nobody: nothing to say
@@ -47,7 +46,7 @@ def allocate(
             names = (value,) if type(value) is str else value
         if a.exclude:
             spared = set(persons(facts.get(a.exclude)))
-            named = [p for p in names if p not in taken and p not in spared]
+            named = tuple([p for p in names if p not in taken and p not in spared])
             excused = sorted(p for p in names if p in spared)
             if excused:
                 spared_any = True
@@ -55,8 +54,10 @@ def allocate(
                 trace.append(
                     trace_event("responsibility", a.id, r.source, read_by(r, facts), effect)
                 )
-        else:
-            named = [p for p in names if p not in taken]
+        elif taken:
+            named = tuple([p for p in names if p not in taken])
+        else:  # the first person named: nobody is taken yet
+            named = names
         if not named:
             continue
         for p in named:

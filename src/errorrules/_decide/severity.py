@@ -39,7 +39,10 @@ def error_severity(
 
 def base_severity(plan: Plan, matched: list[MatchedError]) -> int:
     """The incident's base level: its gravest error's."""
-    return max(plan.rank[x.severity] for x in matched)
+    rank = plan.rank
+    if len(matched) == 1:  # the commonest: one error (no generator to run)
+        return rank[matched[0].severity]
+    return max([rank[x.severity] for x in matched])
 
 
 #: the rule id of the final-severity step: it is no rule of the ruleset's own, but the sum the
@@ -54,6 +57,8 @@ def final_severity(plan: Plan, base: int, applied: list[Factor], trace: list[Tra
     shifting factor's shift (``intentional.shift``: 1): the trace says what moved the level
     and where that is written.
     """
+    if not applied:  # the commonest: no factor applied, nothing can move
+        return base
     shifting = [f for f in applied if f.effect.shift]
     if not shifting:
         return base

@@ -15,7 +15,14 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 from .._model.ruleset import RulesetModel
-from .decision import Decision, Finish, MatchedError, VersionOutcome, with_versions
+from .decision import (
+    Decision,
+    Finish,
+    MatchedError,
+    VersionOutcome,
+    version_outcome,
+    with_versions,
+)
 
 #: a policy's candidate version indexes, and the reason it gives
 Picks: TypeAlias = tuple[list[int], str]
@@ -73,8 +80,19 @@ def lex_mitior(v_act: int, v_dec: int, act_words: str, case_closed: bool) -> Pic
     """从旧兼从轻: the rule at the act and every later one up to the decision's, the lightest."""
     if case_closed:
         return [v_act], f"closed case keeps the rule in force at {act_words}"
-    picks = list(range(v_act, max(v_act, v_dec) + 1))
-    return picks, f"从旧兼从轻: rule at {act_words} unless a later one is lighter"
+    said = _LEX_MITIOR.get(act_words) or (
+        f"从旧兼从轻: rule at {act_words} unless a later one is lighter"
+    )
+    if v_dec <= v_act:  # the commonest: decided under the version of the act
+        return [v_act], said
+    return list(range(v_act, v_dec + 1)), said
+
+
+#: what ``lex_mitior`` says, by how the act is named (``candidates``), written once
+_LEX_MITIOR = {
+    words: f"从旧兼从轻: rule at {words} unless a later one is lighter"
+    for words in ("the act", "the end of the continuing act")
+}
 
 
 POLICIES: dict[str, Callable[[int, int, str, bool], Picks]] = {
@@ -181,13 +199,13 @@ def decide_across(
 def _finish(m: RulesetModel, reason: str) -> Finish:
     """The record of the one candidate version, chosen, as ``outcome_record`` writes it."""
 
+    version, effective = m.meta.version, m.meta.effective
+
     def finish(
         errors: tuple[MatchedError, ...], severity: str | None, points: Decimal
     ) -> tuple[tuple[VersionOutcome, ...], str | None]:
         codes = tuple([e.code for e in errors])
-        return (VersionOutcome(m.meta.version, m.meta.effective, codes, severity, points, True),), (
-            reason
-        )
+        return (version_outcome(version, effective, codes, severity, points, True),), (reason)
 
     return finish
 
