@@ -1148,7 +1148,7 @@ def plan_sizes(args: argparse.Namespace) -> dict[str, Any]:
         "memory_pool": min(n, 20_000),
         "profile": 3_000,
         "load_repeat": 3,
-        "many_repeat": 2,
+        "many_repeat": 3,
     }
 
 
