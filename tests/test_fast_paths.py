@@ -107,17 +107,21 @@ def test_facts_come_in_schema_order_whatever_the_input_order(party: errorrules.R
     assert a["unit"] == "金石镇" and a["drafter"] == "张伟"
 
 
+#: an incident with every required field, for the name memos' tests to add names to
+_NAMED_INCIDENT = {
+    "id": "N",
+    "unit": "金石镇",
+    "occurred_at": "2027-03-02T09:30:00+08:00",
+    "area": "drafting",
+    "error_type": "typo",
+}
+
+
 def test_a_name_memo_that_is_full_still_normalises(
     party: errorrules.Ruleset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(incident_values, "NAMES_MEMO", 2)
-    base = {
-        "id": "N",
-        "unit": "金石镇",
-        "occurred_at": "2027-03-02T09:30:00+08:00",
-        "area": "drafting",
-        "error_type": "typo",
-    }
+    base = _NAMED_INCIDENT
     for i in range(6):
         facts = party.check_incident({**base, "drafter": f" 张{i} "})
         assert facts["drafter"] == f"张{i}"
@@ -130,13 +134,7 @@ def test_lists_of_names_are_normalised_through_a_bounded_memo_too(
     party: errorrules.Ruleset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(incident_values, "NAMES_MEMO", 2)
-    base = {
-        "id": "N",
-        "unit": "金石镇",
-        "occurred_at": "2027-03-02T09:30:00+08:00",
-        "area": "drafting",
-        "error_type": "typo",
-    }
+    base = _NAMED_INCIDENT
     for i in range(6):  # the memo fills after two names; the rest are normalised each time
         facts = party.check_incident({**base, "dissenters": [f" 李{i} ", f"王{i}\u3000", " 李0"]})
         assert facts["dissenters"] == (f"李{i}", f"王{i}", "李0")

@@ -80,19 +80,10 @@ def lex_mitior(v_act: int, v_dec: int, act_words: str, case_closed: bool) -> Pic
     """从旧兼从轻: the rule at the act and every later one up to the decision's, the lightest."""
     if case_closed:
         return [v_act], f"closed case keeps the rule in force at {act_words}"
-    said = _LEX_MITIOR.get(act_words) or (
-        f"从旧兼从轻: rule at {act_words} unless a later one is lighter"
-    )
+    said = f"从旧兼从轻: rule at {act_words} unless a later one is lighter"
     if v_dec <= v_act:  # the commonest: decided under the version of the act
         return [v_act], said
     return list(range(v_act, v_dec + 1)), said
-
-
-#: what ``lex_mitior`` says, by how the act is named (``candidates``), written once
-_LEX_MITIOR = {
-    words: f"从旧兼从轻: rule at {words} unless a later one is lighter"
-    for words in ("the act", "the end of the continuing act")
-}
 
 
 POLICIES: dict[str, Callable[[int, int, str, bool], Picks]] = {
